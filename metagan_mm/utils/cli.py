@@ -1,0 +1,58 @@
+"""Turn errors of the command-line tools into one clear message."""
+import os
+import sys
+import traceback
+from contextlib import contextmanager
+from typing import Iterator
+
+HINTS = {
+    'is not in the': ('If the type is a metagan-mm class, add '
+                      "custom_imports=dict(imports=['metagan_mm'], "
+                      "allow_failed_imports=False) and default_scope='mmagic' "
+                      'to the config; otherwise check the spelling.'),
+    'unexpected keyword argument': ('A config key is not an argument of the '
+                                    'class it builds: check its spelling '
+                                    'against the class docstring.'),
+}
+
+
+def _root_message(err: BaseException) -> str:
+    """Join an exception and its causes into one readable chain."""
+    messages = []
+    seen = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        text = str(err).strip().strip('"').strip("'")
+        if text and text not in messages:
+            messages.append(f'{type(err).__name__}: {text}')
+        err = err.__cause__ or err.__context__
+    return '\n  caused by '.join(messages)
+
+
+@contextmanager
+def friendly_errors(tool: str) -> Iterator[None]:
+    """Print one clear message instead of a traceback and exit with 1.
+
+    Set ``METAGAN_TRACEBACK=1`` to see the full traceback instead.
+
+    Args:
+        tool (str): Name of the tool, for the message.
+    """
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, FileNotFoundError, ImportError,
+            RuntimeError) as err:
+        if os.environ.get('METAGAN_TRACEBACK') == '1':
+            raise
+        message = _root_message(err)
+        hints = [hint for key, hint in HINTS.items() if key in message]
+        print(f'{tool}: error: {message}', file=sys.stderr)
+        for hint in hints:
+            print(f'{tool}: hint: {hint}', file=sys.stderr)
+        print(f'{tool}: (set METAGAN_TRACEBACK=1 for the full traceback)',
+              file=sys.stderr)
+        last = traceback.extract_tb(err.__traceback__)[-1:]
+        if last:
+            print(f'{tool}: raised at {last[0].filename}:{last[0].lineno}',
+                  file=sys.stderr)
+        sys.exit(1)

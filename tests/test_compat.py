@@ -1,0 +1,148 @@
+"""Each compatibility fix of metagan_mm.compat, with and without it."""
+import os
+import pickle
+import socket
+
+import numpy as np
+import pytest
+import torch
+import torch.distributed as torch_dist
+import torch.multiprocessing as mp
+from torch import nn
+
+import metagan_mm  # noqa: F401  (applies the fixes)
+from metagan_mm import compat
+
+
+def test_stack_check_passes_here():
+    compat.check_stack()
+
+
+def test_stack_check_names_mmcv_version_and_fix(monkeypatch):
+    import mmcv
+    monkeypatch.setattr(mmcv, '__version__', '2.2.0')
+    with pytest.raises(compat.StackError) as info:
+        compat.check_stack()
+    assert 'mmcv 2.2.0' in str(info.value)
+    assert '< 2.2.0' in str(info.value)
+    assert 'tools/setup_env.sh' in str(info.value)
+
+
+def test_stack_check_names_numpy_2(monkeypatch):
+    monkeypatch.setattr(np, '__version__', '2.1.0')
+    with pytest.raises(compat.StackError, match='numpy 2.1.0.*numpy==1.26.4'):
+        compat.check_stack()
+
+
+def test_stack_check_names_torch_mmcv_ops_mismatch(monkeypatch):
+    real_import = compat.importlib.import_module
+
+    def fake_import(name, *args):
+        if name == 'mmcv._ext':
+            raise ImportError('undefined symbol: _ZN3c10')
+        return real_import(name, *args)
+
+    monkeypatch.setattr(compat.importlib, 'import_module', fake_import)
+    with pytest.raises(compat.StackError) as info:
+        compat.check_stack()
+    message = str(info.value)
+    assert 'built for another torch' in message
+    assert torch.__version__ in message
+    assert 'undefined symbol' in message
+
+
+def _checkpoint_with_history(path):
+    from mmengine.logging import HistoryBuffer
+    buffer = HistoryBuffer()
+    buffer.update(1.5)
+    torch.save({'meta': {'iter': 3}, 'message_hub': {'loss': buffer},
+                'state_dict': {'w': torch.ones(2)}}, path)
+
+
+def test_checkpoint_loading_fix(tmp_path):
+    from mmengine.runner.checkpoint import CheckpointLoader
+    path = str(tmp_path / 'iter_3.pth')
+    _checkpoint_with_history(path)
+    if tuple(int(v) for v in torch.__version__.split('.')[:2]) >= (2, 6):
+        with pytest.raises(pickle.UnpicklingError):
+            compat.ORIGINALS['checkpoint_loading'](path, 'cpu')
+    ckpt = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    assert ckpt['meta']['iter'] == 3
+    assert ckpt['message_hub']['loss'].current() == 1.5
+    with pytest.raises(FileNotFoundError, match='does not exist'):
+        CheckpointLoader.load_checkpoint(str(tmp_path / 'no.pth'))
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def _init_worker(rank, port, queue):
+    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE='2',
+                      MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    import metagan_mm  # noqa: F401
+    from mmengine import dist
+    dist.init_dist('pytorch', backend='nccl')  # configs usually say nccl
+    tensor = torch.tensor([float(rank + 1)])
+    dist.all_reduce(tensor)
+    queue.put((rank, torch_dist.get_backend(), float(tensor)))
+    torch_dist.destroy_process_group()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='tests the CPU path')
+def test_cpu_distributed_init_fix(monkeypatch):
+    monkeypatch.setenv('RANK', '0')
+    monkeypatch.setenv('LOCAL_RANK', '0')
+    with pytest.raises((RuntimeError, AssertionError)):
+        compat.ORIGINALS['cpu_distributed_init']('gloo')  # cuda.set_device
+    ctx = mp.get_context('spawn')
+    queue = ctx.Queue()
+    port = _free_port()
+    procs = [
+        ctx.Process(target=_init_worker, args=(rank, port, queue))
+        for rank in (0, 1)
+    ]
+    for proc in procs:
+        proc.start()
+    results = sorted(queue.get(timeout=120) for _ in procs)
+    for proc in procs:
+        proc.join(60)
+    assert results == [(0, 'gloo', 3.0), (1, 'gloo', 3.0)]
+
+
+def test_ddp_device_ids_on_cpu_fix(tmp_path):
+    from mmengine.model import MMDistributedDataParallel
+    torch_dist.init_process_group(
+        'gloo', init_method=f'file://{tmp_path}/store', rank=0, world_size=1)
+    try:
+        module = nn.Linear(2, 2)
+        with pytest.raises(ValueError, match='device_ids'):
+            wrapper = MMDistributedDataParallel.__new__(
+                MMDistributedDataParallel)
+            compat.ORIGINALS['ddp_device_ids_on_cpu'](
+                wrapper, module=module, device_ids=[0])
+        wrapped = MMDistributedDataParallel(module=module, device_ids=[0])
+        assert wrapped.device_ids is None
+        out = wrapped.module(torch.ones(1, 2))
+        assert out.shape == (1, 2)
+    finally:
+        torch_dist.destroy_process_group()
+
+
+def test_dcgan_discriminator_init_fix():
+    from mmagic.registry import MODELS
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmagic')
+    torch.manual_seed(0)
+    disc = MODELS.build(
+        dict(type='DCGANDiscriminator', input_scale=32, output_scale=4,
+             out_channels=1, in_channels=1))
+    with pytest.raises(UnboundLocalError):
+        compat.ORIGINALS['dcgan_discriminator_init'](disc)
+    disc.init_weights()
+    convs = [m for m in disc.modules() if isinstance(m, nn.Conv2d)]
+    weights = torch.cat([c.weight.flatten() for c in convs])
+    assert abs(float(weights.std()) - 0.02) < 0.004
+    assert abs(float(weights.mean())) < 0.002
