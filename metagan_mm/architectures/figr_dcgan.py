@@ -1,0 +1,91 @@
+"""FIGR-style DCGAN generator/discriminator with LayerNorm (plain nn.Module).
+
+No running statistics anywhere, so both networks run under ``torch.func.vmap``
+(batched inner loops).
+"""
+from typing import List, Tuple
+
+import torch
+from torch import Tensor, nn
+
+from ._common import check_arch_args, layer_norm
+
+
+class FIGRDCGANGenerator(nn.Module):
+    """DCGAN generator: linear -> 4x4, then stride-2 transposed convs.
+
+    Args:
+        noise_size: Noise dimension.
+        out_scale: Output resolution, 32 or 64.
+        out_channels: Output channels, 1 or 3.
+        base_channels: Channels of the last hidden layer; earlier layers
+            double it at every lower resolution.
+    """
+
+    def __init__(self, noise_size: int = 100, out_scale: int = 32,
+                 out_channels: int = 1, base_channels: int = 64) -> None:
+        super().__init__()
+        n_up = check_arch_args(type(self).__name__, 'out_scale', out_scale,
+                               'out_channels', out_channels, noise_size,
+                               base_channels)
+        self.noise_size = noise_size
+        self.out_scale = out_scale
+        self.out_channels = out_channels
+        ch = base_channels * 2**(n_up - 1)
+        self._top = ch
+        self.fc = nn.Linear(noise_size, ch * 16)
+        self.fc_norm = layer_norm(ch)
+        layers: List[nn.Module] = []
+        for _ in range(n_up - 1):
+            layers += [nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1),
+                       layer_norm(ch // 2), nn.ReLU()]
+            ch //= 2
+        layers += [nn.ConvTranspose2d(ch, out_channels, 4, 2, 1), nn.Tanh()]
+        self.body = nn.Sequential(*layers)
+
+    @property
+    def output_shape(self) -> Tuple[int, int, int]:
+        """``(C, H, W)`` of generated images."""
+        return (self.out_channels, self.out_scale, self.out_scale)
+
+    def forward(self, noise: Tensor) -> Tensor:
+        """Map ``[N, noise_size]`` noise to ``[N, C, S, S]`` images in [-1, 1]."""
+        x = self.fc(noise).reshape(noise.shape[0], self._top, 4, 4)
+        return self.body(torch.relu(self.fc_norm(x)))
+
+
+class FIGRDCGANDiscriminator(nn.Module):
+    """DCGAN discriminator: stride-2 convs with LayerNorm, linear head.
+
+    Args:
+        in_scale: Input resolution, 32 or 64.
+        in_channels: Input channels, 1 or 3.
+        base_channels: Channels of the first conv; doubled at every stage.
+    """
+
+    def __init__(self, in_scale: int = 32, in_channels: int = 1,
+                 base_channels: int = 64) -> None:
+        super().__init__()
+        n_down = check_arch_args(type(self).__name__, 'in_scale', in_scale,
+                                 'in_channels', in_channels,
+                                 base_channels=base_channels)
+        self.in_scale = in_scale
+        self.in_channels = in_channels
+        ch = base_channels
+        layers: List[nn.Module] = [nn.Conv2d(in_channels, ch, 4, 2, 1),
+                                   nn.LeakyReLU(0.2)]
+        for _ in range(n_down - 1):
+            layers += [nn.Conv2d(ch, ch * 2, 4, 2, 1), layer_norm(ch * 2),
+                       nn.LeakyReLU(0.2)]
+            ch *= 2
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(ch * 16, 1)
+
+    @property
+    def input_shape(self) -> Tuple[int, int, int]:
+        """``(C, H, W)`` of accepted images."""
+        return (self.in_channels, self.in_scale, self.in_scale)
+
+    def forward(self, img: Tensor) -> Tensor:
+        """Map ``[N, C, S, S]`` images to ``[N, 1]`` scores."""
+        return self.head(self.body(img).flatten(1))

@@ -1,0 +1,6 @@
+"""Meta-learning algorithms built on :class:`~metagan_mm.core.InnerLoop`."""
+from .maml import MAML
+from .meta_sgd import MetaSGD
+from .reptile import Reptile
+
+__all__ = ['Reptile', 'MAML', 'MetaSGD']

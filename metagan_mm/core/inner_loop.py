@@ -1,0 +1,325 @@
+"""InnerLoop: adapt a generator/discriminator pair on fast weights (torch only).
+
+Nothing here touches the modules' own parameters or buffers: the modules are
+only used as functions through :func:`torch.func.functional_call`.
+
+Randomness (noise ``z`` and GP coefficients ``alpha``) is drawn up front by
+:meth:`InnerLoop.sample_randomness`, so the vmap-batched and the sequential
+paths consume identical numbers and agree to float rounding.
+"""
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Callable, Dict, Mapping, Optional, Tuple
+
+import torch
+from torch import Tensor, nn
+
+from . import gan_losses
+from .batching import TaskMapper
+from .config import InnerLoopConfig
+from .optim import AdamState, adam_update, resolve_rates, sgd_update
+from .params import (all_finite, clone_buffers, detach_dict, functional_call,
+                     meta_buffers, meta_params)
+
+TensorDict = Dict[str, Tensor]
+LossFn = Callable[[TensorDict], Tensor]
+
+
+@dataclass
+class AdaptResult:
+    """Outcome of an inner loop.
+
+    In batched form (from :meth:`InnerLoop.adapt_batched` /
+    :meth:`InnerLoop.adapt_sequential`) every tensor has a leading task dim.
+
+    Attributes:
+        g_params: Adapted generator fast weights.
+        d_params: Adapted discriminator fast weights.
+        g_buffers: Generator buffers after adaptation (each task has its own
+            copy; e.g. BatchNorm running stats), so callers can average them.
+        d_buffers: Discriminator buffers after adaptation.
+        d_losses: ``[steps * d_steps_per_g_step]`` D losses (detached),
+            each taken before the corresponding update.
+        g_losses: ``[steps]`` G losses (detached), before each update.
+    """
+
+    g_params: TensorDict
+    d_params: TensorDict
+    g_buffers: TensorDict
+    d_buffers: TensorDict
+    d_losses: Tensor
+    g_losses: Tensor
+
+    def finite(self, batched: bool = True) -> Tensor:
+        """Per-task (or scalar) flag: all losses and fast weights finite."""
+        flags = [all_finite({'d': self.d_losses, 'g': self.g_losses}, batched),
+                 all_finite(self.g_params, batched),
+                 all_finite(self.d_params, batched)]
+        return torch.stack(flags).all(0)
+
+
+class InnerLoop:
+    """Adapt G and D to one task with SGD or functional Adam on fast weights.
+
+    Each inner step makes ``cfg.d_steps_per_g_step`` D updates (on all real
+    images of the task vs. fakes of the current G) then one G update.
+
+    Gradients are taken with plain autograd in the sequential path and with
+    ``torch.func.grad`` under ``vmap`` in the batched path (the GP uses
+    ``torch.autograd.grad``/``torch.func.vjp`` respectively, both
+    differentiable again). With ``create_graph=True`` the adapted weights are
+    differentiable w.r.t. the initial weights and learned rates through all
+    inner steps (second order); with ``create_graph=False`` inner gradients
+    are constants, so ``d theta_T / d theta_0 = I`` (first order) while
+    learned rates still get gradients through ``lr * grad``.
+
+    Modules with running statistics (BatchNorm): the sequential path gives
+    every task its own copy of the buffers (the modules' buffers are never
+    modified); the adapted copies are returned in :class:`AdaptResult` so an
+    algorithm can average them. vmap cannot update buffers, so such modules
+    make :meth:`adapt_batched` fall back to the sequential loop with a
+    one-time warning.
+
+    Args:
+        generator: Maps noise ``[N, noise_size]`` to images.
+        discriminator: Maps images to ``[N, 1]`` scores.
+        cfg: Inner-loop hyper-parameters.
+    """
+
+    def __init__(self, generator: nn.Module, discriminator: nn.Module,
+                 cfg: Optional[InnerLoopConfig] = None) -> None:
+        self.generator = generator
+        self.discriminator = discriminator
+        self.cfg = cfg if cfg is not None else InnerLoopConfig()
+        self.cfg.validate()
+        self.mapper = TaskMapper([generator, discriminator], self.cfg.vmap)
+
+    # ------------------------------------------------------------------ utils
+    def meta_params(self) -> Tuple[TensorDict, TensorDict]:
+        """Return the (G, D) meta-parameter dicts (live tensors)."""
+        return meta_params(self.generator), meta_params(self.discriminator)
+
+    def sample_randomness(self, num_tasks: int, n_real: int,
+                          noise_dim: Optional[int] = None,
+                          generator: Optional[torch.Generator] = None,
+                          device: Optional[torch.device] = None,
+                          dtype: Optional[torch.dtype] = None) -> TensorDict:
+        """Pre-draw all noise and GP coefficients for ``num_tasks`` tasks.
+
+        Args:
+            num_tasks: ``T``.
+            n_real: Images per task ``N`` (fake batch size equals ``N``).
+            noise_dim: Noise size; defaults to ``generator.noise_size``.
+            generator: Optional ``torch.Generator`` (drawn on its device).
+            device: Result device (default: the G parameters' device).
+            dtype: Result dtype (default: the G parameters' dtype).
+
+        Returns:
+            ``{'z_d': [T, S, R, N, nz], 'alpha': [T, S, R, N],
+            'z_g': [T, S, N, nz]}`` with ``S = steps`` and
+            ``R = d_steps_per_g_step``.
+        """
+        nz = noise_dim or getattr(self.generator, 'noise_size', None)
+        if nz is None:
+            raise ValueError('noise_dim is required: the generator has no '
+                             '`noise_size` attribute.')
+        ref = next(self.generator.parameters())
+        s, r = self.cfg.steps, self.cfg.d_steps_per_g_step
+        kw = dict(generator=generator,
+                  device=generator.device if generator is not None else 'cpu')
+        out = {'z_d': torch.randn(num_tasks, s, r, n_real, nz, **kw),
+               'alpha': torch.rand(num_tasks, s, r, n_real, **kw),
+               'z_g': torch.randn(num_tasks, s, n_real, nz, **kw)}
+        return {k: v.to(device or ref.device, dtype or ref.dtype)
+                for k, v in out.items()}
+
+    def generate(self, g: TensorDict, g_buffers: Optional[TensorDict],
+                 z: Tensor) -> Tensor:
+        """Run the generator with fast weights."""
+        return functional_call(self.generator, g, g_buffers, z)
+
+    def discriminate(self, d: TensorDict, d_buffers: Optional[TensorDict],
+                     x: Tensor) -> Tensor:
+        """Run the discriminator with fast weights."""
+        return functional_call(self.discriminator, d, d_buffers, x)
+
+    # -------------------------------------------------------------- gradients
+    @staticmethod
+    def _grad(loss_fn: LossFn, params: TensorDict, backend: str,
+              create_graph: bool) -> Tuple[TensorDict, Tensor]:
+        """Return ``(d loss / d params, loss)`` with the chosen backend."""
+        if backend == 'func':
+            inputs = params if create_graph else detach_dict(params)
+            grads, loss = torch.func.grad_and_value(loss_fn)(inputs)
+            return grads, loss.detach()
+        with torch.enable_grad():
+            # Fresh graph nodes: the gradient counts only paths through these
+            # handles (not e.g. through D's fast weights, which depend on G's
+            # weights via earlier fakes), matching torch.func.grad.
+            inputs = OrderedDict(
+                (k, v.view_as(v) if create_graph and v.requires_grad else
+                 v.detach().requires_grad_(True)) for k, v in params.items())
+            loss = loss_fn(inputs)
+            grads = torch.autograd.grad(loss, list(inputs.values()),
+                                        create_graph=create_graph,
+                                        allow_unused=True)
+        grads = OrderedDict((k, torch.zeros_like(v) if g is None else g)
+                            for (k, v), g in zip(inputs.items(), grads))
+        return grads, loss.detach()
+
+    def _update(self, params: TensorDict, grads: TensorDict,
+                rates: Mapping[str, object], state: AdamState
+                ) -> Tuple[TensorDict, AdamState]:
+        if self.cfg.optimizer == 'sgd':
+            return sgd_update(params, grads, rates), state
+        return adam_update(params, grads, rates, state, self.cfg.betas,
+                           self.cfg.eps)
+
+    # ------------------------------------------------------------ one task
+    def d_step_loss(self, real: Tensor, fake: Tensor, alpha: Tensor,
+                    d_buffers: TensorDict, backend: str) -> LossFn:
+        """Return ``d_params -> D loss`` for fixed real/fake images."""
+        cfg = self.cfg
+
+        def loss_fn(d: TensorDict) -> Tensor:
+            return gan_losses.d_loss(
+                cfg.loss, lambda x: self.discriminate(d, d_buffers, x), real,
+                fake, alpha, cfg.gp_weight, backend)
+
+        return loss_fn
+
+    def g_step_loss(self, d: TensorDict, g_buffers: TensorDict,
+                    d_buffers: TensorDict, z: Tensor) -> LossFn:
+        """Return ``g_params -> G loss`` against a fixed discriminator."""
+
+        def loss_fn(g: TensorDict) -> Tensor:
+            fake = self.generate(g, g_buffers, z)
+            return gan_losses.g_loss(self.cfg.loss,
+                                     self.discriminate(d, d_buffers, fake))
+
+        return loss_fn
+
+    def run_task(self, backend: str, real: Tensor, g: TensorDict,
+                 d: TensorDict, g_buffers: TensorDict, d_buffers: TensorDict,
+                 rand: TensorDict, g_lrs: Optional[TensorDict],
+                 d_lrs: Optional[TensorDict], create_graph: bool
+                 ) -> AdaptResult:
+        """Adapt on one task (unbatched tensors); buffers are copied first."""
+        cfg = self.cfg
+        gb, db = clone_buffers(g_buffers), clone_buffers(d_buffers)
+        g_rates = resolve_rates(g, cfg.g_lr, g_lrs)
+        d_rates = resolve_rates(d, cfg.d_lr, d_lrs)
+        g_state, d_state = AdamState(), AdamState()
+        d_losses, g_losses = [], []
+        for s in range(cfg.steps):
+            for r in range(cfg.d_steps_per_g_step):
+                g_in = g if create_graph else detach_dict(g)
+                fake = self.generate(g_in, gb, rand['z_d'][s, r])
+                loss_fn = self.d_step_loss(real, fake, rand['alpha'][s, r],
+                                           db, backend)
+                grads, loss = self._grad(loss_fn, d, backend, create_graph)
+                d, d_state = self._update(d, grads, d_rates, d_state)
+                d_losses.append(loss)
+            d_in = d if create_graph else detach_dict(d)
+            loss_fn = self.g_step_loss(d_in, gb, db, rand['z_g'][s])
+            grads, loss = self._grad(loss_fn, g, backend, create_graph)
+            g, g_state = self._update(g, grads, g_rates, g_state)
+            g_losses.append(loss)
+        return AdaptResult(g, d, gb, db, torch.stack(d_losses),
+                           torch.stack(g_losses))
+
+    # ----------------------------------------------------------- public API
+    def _defaults(self, g_params: Optional[TensorDict],
+                  d_params: Optional[TensorDict],
+                  g_buffers: Optional[TensorDict],
+                  d_buffers: Optional[TensorDict],
+                  create_graph: Optional[bool]):
+        return (OrderedDict(g_params if g_params is not None else
+                            meta_params(self.generator)),
+                OrderedDict(d_params if d_params is not None else
+                            meta_params(self.discriminator)),
+                g_buffers if g_buffers is not None else
+                meta_buffers(self.generator),
+                d_buffers if d_buffers is not None else
+                meta_buffers(self.discriminator),
+                self.cfg.create_graph if create_graph is None else create_graph)
+
+    def adapt(self, real: Tensor, g_params: Optional[TensorDict] = None,
+              d_params: Optional[TensorDict] = None,
+              rand: Optional[TensorDict] = None,
+              g_lrs: Optional[TensorDict] = None,
+              d_lrs: Optional[TensorDict] = None,
+              create_graph: Optional[bool] = None,
+              g_buffers: Optional[TensorDict] = None,
+              d_buffers: Optional[TensorDict] = None) -> AdaptResult:
+        """Adapt to a single task (sequential, eager autograd).
+
+        Args:
+            real: ``[N, C, H, W]`` task images.
+            g_params: Initial G fast weights (default: the module's params).
+            d_params: Initial D fast weights (default: the module's params).
+            rand: One task's randomness, i.e. ``sample_randomness(1, N)``
+                indexed at task 0 (leading dims ``[S, R, ...]``). Required.
+            g_lrs: Optional learned G rates ``name -> tensor`` broadcastable
+                to the parameter (per-parameter or per-tensor); missing names
+                use ``cfg.g_lr``.
+            d_lrs: Same for D.
+            create_graph: Second order if True; default ``cfg.create_graph``.
+            g_buffers: Initial G buffers (default: the module's; copied).
+            d_buffers: Initial D buffers (default: the module's; copied).
+
+        Returns:
+            :class:`AdaptResult` without a task dim.
+        """
+        if rand is None:
+            raise ValueError('rand is required: draw it with '
+                             'InnerLoop.sample_randomness(...) and index a task.')
+        g, d, gb, db, cg = self._defaults(g_params, d_params, g_buffers,
+                                          d_buffers, create_graph)
+        return self.run_task('autograd', real, g, d, gb, db, rand, g_lrs,
+                             d_lrs, cg)
+
+    def adapt_sequential(self, real: Tensor, *args, **kwargs) -> AdaptResult:
+        """Like :meth:`adapt_batched` but always loops over tasks."""
+        return self._adapt_tasks(real, *args, batched=False, **kwargs)
+
+    def adapt_batched(self, real: Tensor, *args, **kwargs) -> AdaptResult:
+        """Adapt ``T`` tasks in one ``torch.func.vmap`` computation.
+
+        Same arguments as :meth:`adapt` except ``real`` is
+        ``[T, N, C, H, W]`` and ``rand`` has a leading task dim (as returned
+        by :meth:`sample_randomness`). Falls back to the sequential loop (with
+        a one-time warning) when ``cfg.vmap`` is False (silently), a module has
+        running statistics or spectral norm, or vmap raises.
+
+        Returns:
+            :class:`AdaptResult` whose tensors have a leading task dim.
+        """
+        return self._adapt_tasks(real, *args, batched=True, **kwargs)
+
+    def _adapt_tasks(self, real: Tensor, g_params: Optional[TensorDict] = None,
+                     d_params: Optional[TensorDict] = None,
+                     rand: Optional[TensorDict] = None,
+                     g_lrs: Optional[TensorDict] = None,
+                     d_lrs: Optional[TensorDict] = None,
+                     create_graph: Optional[bool] = None,
+                     g_buffers: Optional[TensorDict] = None,
+                     d_buffers: Optional[TensorDict] = None,
+                     batched: bool = True) -> AdaptResult:
+        if rand is None:
+            raise ValueError('rand is required: draw it with '
+                             'InnerLoop.sample_randomness(T, N).')
+        g, d, gb, db, cg = self._defaults(g_params, d_params, g_buffers,
+                                          d_buffers, create_graph)
+
+        def one(backend: str, real_t: Tensor, rand_t: TensorDict):
+            res = self.run_task(backend, real_t, g, d, gb, db, rand_t, g_lrs,
+                                d_lrs, cg)
+            return (res.g_params, res.d_params, res.g_buffers, res.d_buffers,
+                    res.d_losses, res.g_losses)
+
+        out = self.mapper.map(one, real, rand, batched)
+        out = list(out)
+        out[2] = OrderedDict((k, v.contiguous()) for k, v in out[2].items())
+        out[3] = OrderedDict((k, v.contiguous()) for k, v in out[3].items())
+        return AdaptResult(*out)

@@ -1,0 +1,72 @@
+"""Reptile meta-gradients."""
+import torch
+
+from metagan_mm.core import Reptile
+from metagan_mm.core.params import index_dict
+
+from conftest import assert_bitwise_equal, make_loop, max_diff, snapshot, toy_tasks
+
+
+def test_one_step_matches_hand_computed_update(gen):
+    """Linear G/D, wgan without GP, SGD, 1 inner step: closed form."""
+    g_lr, d_lr = 0.1, 0.2
+    loop = make_loop(hidden=0, steps=1, g_lr=g_lr, d_lr=d_lr, gp_weight=0.0)
+    tasks = toy_tasks(3, 4)
+    rand = loop.sample_randomness(3, 4, generator=gen)
+    before = snapshot(loop.generator, loop.discriminator)
+    g_grads, d_grads, logs = Reptile().meta_gradients(loop, tasks, rand)
+    assert_bitwise_equal(before, loop.generator, loop.discriminator)
+    a = loop.generator.net.weight.detach()
+    c = loop.generator.net.bias.detach()
+    w = loop.discriminator.net.weight.detach()
+    theta_a, theta_c, theta_w = [], [], []
+    for t in range(3):
+        fake_mean = (rand['z_d'][t, 0, 0] @ a.T + c).mean(0)
+        w1 = w - d_lr * (fake_mean - tasks[t].flatten(1).mean(0))
+        theta_w.append(w1)
+        theta_a.append(a + g_lr * w1.T @ rand['z_g'][t, 0].mean(0, keepdim=True))
+        theta_c.append(c + g_lr * w1[0])
+    mean = lambda xs: torch.stack(xs).mean(0)  # noqa: E731
+    assert torch.allclose(d_grads['net.weight'], w - mean(theta_w), atol=1e-6)
+    assert torch.equal(d_grads['net.bias'], torch.zeros(1))
+    assert torch.allclose(g_grads['net.weight'], a - mean(theta_a), atol=1e-6)
+    assert torch.allclose(g_grads['net.bias'], c - mean(theta_c), atol=1e-6)
+    assert logs['num_skipped'] == 0 and logs['num_tasks'] == 3
+    assert logs['inner_d_loss'].shape == (1, ) and logs['inner_g_loss'].shape == (1, )
+
+
+def test_batched_equals_sequential_adam(gen):
+    loop = make_loop(optimizer='adam', steps=3, d_steps_per_g_step=2,
+                     g_lr=1e-2, d_lr=1e-2)
+    tasks = toy_tasks(4, 5)
+    rand = loop.sample_randomness(4, 5, generator=gen)
+    b = Reptile().meta_gradients(loop, tasks, rand, batched=True)
+    s = Reptile().meta_gradients(loop, tasks, rand, batched=False)
+    assert b[2]['batched'] and not s[2]['batched']
+    assert max_diff(b[0], s[0]) <= 1e-5 and max_diff(b[1], s[1]) <= 1e-5
+    assert torch.allclose(b[2]['inner_d_loss'], s[2]['inner_d_loss'], atol=1e-5)
+    assert b[2]['inner_d_loss'].shape == (6, )
+
+
+def test_nan_task_skipped_and_counted(gen):
+    loop = make_loop()
+    tasks = toy_tasks(3, 4)
+    tasks[1, 0, 0, 0, 0] = float('nan')
+    rand = loop.sample_randomness(3, 4, generator=gen)
+    keep = torch.tensor([0, 2])
+    ref = Reptile().meta_gradients(loop, tasks[keep], index_dict(rand, keep))
+    for batched in (True, False):
+        g, d, logs = Reptile().meta_gradients(loop, tasks, rand, batched=batched)
+        assert logs['num_skipped'] == 1
+        assert logs['valid_mask'].tolist() == [True, False, True]
+        assert max_diff(g, ref[0]) <= 1e-6 and max_diff(d, ref[1]) <= 1e-6
+        assert all(torch.isfinite(v).all() for v in g.values())
+
+
+def test_all_tasks_skipped_gives_zero_grads(gen):
+    loop = make_loop()
+    tasks = torch.full((2, 4, 1, 2, 2), float('inf'))
+    g, d, logs = Reptile().meta_gradients(
+        loop, tasks, loop.sample_randomness(2, 4, generator=gen))
+    assert logs['num_skipped'] == 2
+    assert all(float(v.abs().sum()) == 0 for v in list(g.values()) + list(d.values()))
