@@ -1,0 +1,22 @@
+# Few-shot metrics for the glyph data set (32x32) with the domain feature
+# network. Make the network first (meta-training classes only, ~1 CPU min):
+#   python tools/train_feature_extractor.py \
+#       configs/reptile/reptile_figr-dcgan_glyphs-32x32.py
+# or point $METAGAN_FEATURE_NET at another file. See docs/evaluation.md.
+domain_feature_net = dict(
+    type='DomainFeatureExtractor',
+    checkpoint=  # noqa: E501
+    '{{$METAGAN_FEATURE_NET:work_dirs/feature_nets/reptile_figr-dcgan_glyphs-32x32.pth}}')
+
+fewshot_metrics = [
+    dict(type='FewShotFID', feature_net=domain_feature_net),
+    dict(
+        type='FewShotKID',
+        feature_net=domain_feature_net,
+        num_subsets=100,
+        subset_size=1000),
+    dict(type='FewShotFidelity', feature_net=domain_feature_net),
+    dict(type='FewShotDiversity', feature_net=domain_feature_net),
+    dict(type='FewShotMMagicMetric', metric=dict(type='SWD')),
+    dict(type='FewShotMMagicMetric', metric=dict(type='MS_SSIM')),
+]

@@ -1,0 +1,23 @@
+# Inception-v3 FID/KID for the few-shot evaluation, from a LOCAL weight file
+# (nothing is downloaded). Get pt_inception-2015-12-05-6726825d.pth (the
+# pytorch-fid port of the TF FID Inception that mmagic uses) on a machine
+# with internet access, e.g.
+#   https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth
+# and copy it to checkpoints/ or point $METAGAN_INCEPTION at it. StyleGAN's
+# TorchScript inception-2015-12-05.pt and torchvision's
+# inception_v3_google-0cc3c7bd.pth work too. See docs/evaluation.md.
+inception_feature_net = dict(
+    type='InceptionFeatureExtractor',
+    weights=  # noqa: E501
+    '{{$METAGAN_INCEPTION:checkpoints/pt_inception-2015-12-05-6726825d.pth}}')
+
+inception_metrics = [
+    dict(
+        type='FewShotFID',
+        feature_net=inception_feature_net,
+        prefix='fewshot_inception'),
+    dict(
+        type='FewShotKID',
+        feature_net=inception_feature_net,
+        prefix='fewshot_inception'),
+]

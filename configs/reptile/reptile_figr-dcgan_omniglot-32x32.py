@@ -1,0 +1,19 @@
+# FIGR on Omniglot 32x32: Reptile over WGAN-GP, 4 shots, 10 inner steps,
+# inner lr 1e-3 (Adam), outer Adam 1e-4, meta-batch 8 tasks.
+# Point it at your copy: METAGAN_OMNIGLOT=PATH python tools/train.py ...
+_base_ = [
+    '../_base_/default_runtime.py',
+    '../_base_/models/reptile_figr-dcgan_32x32.py',
+    '../_base_/datasets/omniglot_episodic_32x32.py',
+]
+
+train_cfg = dict(type='MetaIterBasedTrainLoop', max_iters=100000)
+default_hooks = dict(checkpoint=dict(interval=1000))
+custom_hooks = [
+    dict(
+        type='FewShotVisualizationHook',
+        dataset={{_base_.unseen_fewshot_dataset}},
+        interval=1000,
+        num_classes=6,
+        num_samples=8),
+]
