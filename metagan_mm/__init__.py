@@ -24,4 +24,4 @@ if _has_openmmlab():
     from . import compat
 
     compat.apply_all()
-    from . import datasets, engine, models  # noqa: E402,F401  (registers)
+    from . import datasets, engine, evaluation, models  # noqa: E402,F401

@@ -1,0 +1,14 @@
+"""Few-shot metrics (registered in METRICS); see docs/evaluation.md."""
+from .base_fewshot_metric import (FewShotFeatureMetric, build_feature_net,
+                                  parse_class_item)
+from .fewshot_diversity import FewShotDiversity
+from .fewshot_fid import FewShotFID
+from .fewshot_fidelity import FewShotFidelity
+from .fewshot_kid import FewShotKID
+from .fewshot_mmagic_metric import FewShotMMagicMetric
+
+__all__ = [
+    'FewShotFeatureMetric', 'build_feature_net', 'parse_class_item',
+    'FewShotFID', 'FewShotKID', 'FewShotDiversity', 'FewShotFidelity',
+    'FewShotMMagicMetric'
+]
