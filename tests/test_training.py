@@ -81,28 +81,36 @@ def test_resume_continues_at_saved_iteration_with_same_weights(tmp_path):
     assert hub['episodic_tasks_consumed'] == 16
 
 
-def consistency_config(tmp_path):
-    """The quick start with a WeightsConsistencyHook that dumps per rank."""
+MAML_CONFIG = osp.join(REPO_ROOT, 'configs', 'maml',
+                       'maml_figr-dcgan_glyphs-32x32.py')
+
+
+def consistency_config(tmp_path, base, outer_lr):
+    """``base`` with a WeightsConsistencyHook that dumps per rank."""
     path = tmp_path / 'consistency.py'
     # Plain SGD inner and outer steps: Adam's normalisation turns the
     # float-rounding differences of near-zero gradients (summation order
     # differs between 1 rank x 4 tasks and 2 ranks x 2 tasks) into
     # full-size steps.
-    path.write_text(f"_base_ = [{CONFIG!r}]\n"
+    path.write_text(f"_base_ = [{base!r}]\n"
                     "custom_hooks = [dict(type='WeightsConsistencyHook', "
                     "interval=1, dump=True)]\n"
                     "optim_wrapper = dict(\n"
                     "    generator=dict(optimizer=dict(_delete_=True, "
-                    "type='SGD', lr=0.5)),\n"
+                    f"type='SGD', lr={outer_lr})),\n"
                     "    discriminator=dict(optimizer=dict(_delete_=True, "
-                    "type='SGD', lr=0.5)))\n"
+                    f"type='SGD', lr={outer_lr})))\n"
                     "model = dict(inner_loop=dict(optimizer='sgd', "
                     "g_lr=0.01, d_lr=0.01))\n")
     return str(path)
 
 
-def test_two_rank_gloo_equals_one_rank_and_ranks_agree(tmp_path):
-    config = consistency_config(tmp_path)
+@pytest.mark.parametrize('base, outer_lr', [(CONFIG, 0.5),
+                                            (MAML_CONFIG, 1e-3)],
+                         ids=['reptile', 'maml-second-order'])
+def test_two_rank_gloo_equals_one_rank_and_ranks_agree(tmp_path, base,
+                                                       outer_lr):
+    config = consistency_config(tmp_path, base, outer_lr)
     one = tmp_path / 'one'
     _run([sys.executable, 'tools/train.py', config, '--work-dir', str(one),
           '--cfg-options', *TINY[:1], *TINY[2:], 'train_cfg.max_iters=3',

@@ -12,7 +12,10 @@ from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapperDict
 from torch import Tensor
 
+from torch.utils._pytree import tree_map
+
 from metagan_mm.core import InnerLoop, InnerLoopConfig, check_pair
+from metagan_mm.core.batching import stack_tree
 
 TensorDict = Dict[str, Tensor]
 
@@ -138,7 +141,8 @@ class BaseMetaGAN(BaseGAN):
             per_task.append(
                 self.algorithm.sample_randomness(self.inner_loop, 1, n_images,
                                                  self.noise_size, gen))
-        return {k: torch.cat([r[k] for r in per_task]) for k in per_task[0]}
+        # drop each draw's task dim of 1, then stack along a new task dim
+        return stack_tree([tree_map(lambda t: t[0], r) for r in per_task])
 
     @staticmethod
     def _write_grads(module: torch.nn.Module, grads: TensorDict) -> None:

@@ -51,9 +51,20 @@ class MetaSGDGAN(MAMLGAN):
     def algorithm_kwargs(self, data_samples: Optional[list]) -> dict:
         """Pass the live rates so they receive gradients."""
         kwargs = super().algorithm_kwargs(data_samples)
-        g_lrs, d_lrs = self.inner_rates.rates()
+        g_lrs, d_lrs = self._checked_rates()
         kwargs.update(g_lrs=g_lrs, d_lrs=d_lrs)
         return kwargs
+
+    def _checked_rates(self) -> Tuple[Dict[str, Tensor], Dict[str, Tensor]]:
+        """The live rates; :class:`MetaTrainingError` if any is not finite."""
+        g_lrs, d_lrs = self.inner_rates.rates()
+        try:
+            self.algorithm.check_rates(self.inner_loop, g_lrs, d_lrs)
+        except ValueError as err:
+            raise MetaTrainingError(
+                f'Meta-SGD stopped: {err} Training stops here; the last '
+                'checkpoint is intact.') from None
+        return g_lrs, d_lrs
 
     def meta_extra_modules(self) -> Tuple[torch.nn.Module, ...]:
         """The rates hold meta-gradients too."""
@@ -69,13 +80,7 @@ class MetaSGDGAN(MAMLGAN):
 
     def after_meta_step(self, logs: Dict[str, Any]) -> Dict[str, Tensor]:
         """Clamp the rates, stop on non-finite ones, log their statistics."""
-        g_lrs, d_lrs = self.inner_rates.rates()
-        try:
-            self.algorithm.check_rates(self.inner_loop, g_lrs, d_lrs)
-        except ValueError as err:
-            raise MetaTrainingError(
-                f'Meta-SGD stopped: {err} Training stops here; the last '
-                'checkpoint is intact.') from None
+        g_lrs, d_lrs = self._checked_rates()
         self.algorithm.clamp_rates_(g_lrs, d_lrs)
         return self.inner_rates.stats()
 

@@ -1,0 +1,20 @@
+# meta-sgd meta-GAN on the embedded glyph data set (no download), CPU-sized:
+# quarter-width FIGR nets, 4 tasks of 4 support + 4 query images.
+_base_ = [
+    '../_base_/default_runtime.py',
+    '../_base_/models/meta-sgd_figr-dcgan_32x32.py',
+    '../_base_/datasets/glyphs_episodic_32x32.py',
+]
+model = dict(
+    generator=dict(base_channels=16), discriminator=dict(base_channels=16))
+train_dataloader = dict(batch_size=4, dataset=dict(k_shot=4, num_query=4))
+train_cfg = dict(type='MetaIterBasedTrainLoop', max_iters=200)
+default_hooks = dict(checkpoint=dict(interval=100))
+custom_hooks = [
+    dict(
+        type='FewShotVisualizationHook',
+        dataset={{_base_.unseen_fewshot_dataset}},
+        interval=100,
+        num_classes=4,
+        num_samples=8),
+]

@@ -1,0 +1,208 @@
+"""The OpenMMLab meta-GAN models: updates, rates, failures, adaptation."""
+import copy
+
+import pytest
+import torch
+from mmengine.logging import MessageHub
+from mmengine.optim import OptimWrapper, OptimWrapperDict
+from mmengine.registry import init_default_scope
+from mmagic.structures import DataSample
+
+import metagan_mm  # noqa: F401
+from metagan_mm.models import MetaTrainingError
+from metagan_mm.registry import MODELS
+
+NZ = 8
+
+
+def model_cfg(type_='ReptileGAN', **extra):
+    cfg = dict(
+        type=type_,
+        data_preprocessor=dict(type='DataPreprocessor', mean=[127.5],
+                               std=[127.5], data_keys=None),
+        generator=dict(type='FIGRDCGANGenerator', noise_size=NZ,
+                       out_scale=32, out_channels=1, base_channels=4),
+        discriminator=dict(type='FIGRDCGANDiscriminator', in_scale=32,
+                           in_channels=1, base_channels=4),
+        inner_loop=dict(steps=2, g_lr=0.05, d_lr=0.05, optimizer='sgd'))
+    cfg.update(extra)
+    return cfg
+
+
+def build(cfg):
+    init_default_scope('mmagic')
+    torch.manual_seed(0)
+    return MODELS.build(cfg)
+
+
+def optim(model, lr=1.0, names=('generator', 'discriminator')):
+    return OptimWrapperDict(**{
+        name: OptimWrapper(torch.optim.SGD(getattr(model, name).parameters(),
+                                           lr=lr)) for name in names
+    })
+
+
+def batch(num_tasks=2, num_images=4, seed=0, k_shot=4):
+    gen = torch.Generator().manual_seed(seed)
+    inputs = torch.randint(0, 256, (num_tasks, num_images, 1, 32, 32),
+                           generator=gen, dtype=torch.uint8)
+    samples = [
+        DataSample(metainfo=dict(task_index=i, k_shot=k_shot))
+        for i in range(num_tasks)
+    ]
+    return dict(inputs=inputs, data_samples=samples)
+
+
+@pytest.fixture(autouse=True)
+def message_hub():
+    hub = MessageHub.get_instance('test_models')
+    hub.update_info('iter', 0)
+    return hub
+
+
+def params(module):
+    return {k: v.detach().clone() for k, v in module.named_parameters()}
+
+
+def test_reptile_step_is_mean_of_adapted_weights():
+    model = build(model_cfg())
+    data = batch()
+    before_g = params(model.generator)
+    tasks = model.data_preprocessor(copy.deepcopy(data), True)['inputs']
+    rand = model.sample_task_randomness([0, 1], 4)
+    result = model.inner_loop.adapt_sequential(tasks, rand=rand)
+    expected = {k: v.mean(0) for k, v in result.g_params.items()}
+    model.train_step(data, optim(model, lr=1.0))  # theta - 1*(theta - mean)
+    after_g = params(model.generator)
+    for name in before_g:
+        torch.testing.assert_close(after_g[name], expected[name], rtol=0,
+                                   atol=1e-5)
+    assert any(not torch.equal(before_g[k], after_g[k]) for k in before_g)
+
+
+def test_adaptation_and_generation_leave_meta_weights_untouched():
+    model = build(model_cfg())
+    before = params(model)
+    support = torch.rand(4, 1, 32, 32) * 2 - 1
+    out = model.generate_adapted(support, num=6, seed=3)
+    again = model.generate_adapted(support, num=6, seed=3)
+    assert out.shape == (6, 1, 32, 32)
+    assert float(out.abs().max()) <= 1.0
+    torch.testing.assert_close(out, again, rtol=0, atol=0)  # repeatable
+    for name, value in params(model).items():
+        assert torch.equal(value, before[name]), name
+    unadapted = model.generate_adapted(support, num=6, steps=0, seed=3)
+    assert not torch.allclose(unadapted, out)
+
+
+def test_nan_tasks_are_skipped_counted_and_stop_training_over_the_limit():
+    model = build(model_cfg(max_failed_fraction=0.5))
+    data = batch(num_tasks=4)
+    before = params(model)
+    bad = model.data_preprocessor.forward
+
+    def poisoned(data, training=False):
+        out = bad(data, training)
+        out['inputs'][0] = float('nan')
+        return out
+
+    model.data_preprocessor.forward = poisoned
+    logs = model.train_step(data, optim(model, lr=0.1))
+    assert float(logs['tasks_skipped']) == 1.0
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+
+    def poison_three(data, training=False):
+        out = bad(data, training)
+        out['inputs'][:3] = float('nan')
+        return out
+
+    model.data_preprocessor.forward = poison_three
+    updated = params(model)
+    with pytest.raises(MetaTrainingError, match='3 of 4 tasks had non-fin'):
+        model.train_step(data, optim(model, lr=0.1))
+    for name, value in params(model).items():  # not updated
+        assert torch.equal(value, updated[name])
+    assert any(not torch.equal(before[k], updated[k]) for k in before)
+
+
+def test_meta_sgd_rates_change_are_saved_and_restored():
+    cfg = model_cfg('MetaSGDGAN', num_support=2, first_order=True,
+                    min_lr=0.001)
+    model = build(cfg)
+    g_rates, _ = model.adaptation_rates()
+    initial = {k: v.clone() for k, v in g_rates.items()}
+    opt = optim(model, lr=0.01,
+                names=('generator', 'discriminator', 'inner_rates'))
+    logs = model.train_step(batch(k_shot=2), opt)
+    assert {'inner_lr_g_mean', 'inner_lr_d_min'} <= set(logs)
+    g_rates, _ = model.adaptation_rates()
+    assert any(not torch.equal(initial[k], g_rates[k]) for k in initial)
+    state = model.state_dict()
+    assert any(k.startswith('inner_rates.g.') for k in state)
+    fresh = build(cfg)
+    fresh.load_state_dict(state)
+    for key, value in fresh.adaptation_rates()[0].items():
+        assert torch.equal(value, g_rates[key])
+
+
+def test_meta_sgd_clamps_negative_and_stops_on_non_finite_rates():
+    model = build(model_cfg('MetaSGDGAN', num_support=2, first_order=True,
+                            min_lr=0.001))
+    opt = optim(model, lr=0.01,
+                names=('generator', 'discriminator', 'inner_rates'))
+    with torch.no_grad():
+        next(iter(model.inner_rates.g.values())).fill_(-1.0)
+    model.train_step(batch(k_shot=2), opt)
+    assert float(next(iter(model.inner_rates.g.values())).detach().min()) >= 0.001
+    with torch.no_grad():
+        next(iter(model.inner_rates.d.values()))[..., 0] = float('inf')
+    with pytest.raises(MetaTrainingError, match='non-finite learning rates'):
+        model.train_step(batch(k_shot=2), opt)
+
+
+def test_meta_sgd_without_rate_optimizer_says_how_to_fix():
+    model = build(model_cfg('MetaSGDGAN', num_support=2, first_order=True))
+    with pytest.raises(KeyError, match="optim_wrapper has no 'inner_rates'"):
+        model.train_step(batch(k_shot=2), optim(model))
+
+
+def test_maml_checks_support_size_against_the_data():
+    model = build(model_cfg('MAMLGAN', num_support=2, first_order=True))
+    with pytest.raises(ValueError, match='k_shot=3 support images but model.num_support=2'):
+        model.train_step(batch(k_shot=3), optim(model))
+
+
+@pytest.mark.parametrize('key, value, message', [
+    ('g_lr', 0.0, 'g_lr=0.0 is invalid'),
+    ('steps', 0, 'steps=0 is invalid'),
+])
+def test_bad_inner_loop_settings_fail_at_build(key, value, message):
+    cfg = model_cfg()
+    cfg['inner_loop'][key] = value
+    with pytest.raises(ValueError, match=message):
+        build(cfg)
+
+
+def test_mismatched_generator_and_discriminator_fail_at_build():
+    cfg = model_cfg()
+    cfg['discriminator']['in_scale'] = 64
+    with pytest.raises(ValueError) as info:
+        build(cfg)
+    assert '32' in str(info.value) and '64' in str(info.value)
+
+
+def test_batchnorm_nets_from_mmagic_adapt_sequentially():
+    cfg = model_cfg(
+        generator=dict(type='DCGANGenerator', output_scale=32,
+                       out_channels=1, noise_size=NZ, base_channels=16),
+        discriminator=dict(type='DCGANDiscriminator', input_scale=32,
+                           output_scale=4, out_channels=1, in_channels=1,
+                           base_channels=16))
+    model = build(cfg)
+    buffers = {k: v.clone() for k, v in model.generator.named_buffers()}
+    with pytest.warns(RuntimeWarning):
+        logs = model.train_step(batch(), optim(model, lr=0.1))
+    assert float(logs['tasks_skipped']) == 0.0
+    changed = [k for k, v in model.generator.named_buffers()
+               if v.is_floating_point() and not torch.equal(v, buffers[k])]
+    assert changed  # running stats set to the mean over tasks
