@@ -4,7 +4,11 @@ _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/models/meta-sgd_figr-dcgan_32x32.py',
     '../_base_/datasets/glyphs_episodic_32x32.py',
+    '../_base_/feature_nets/glyphs_domain_32x32.py',
+    '../_base_/fewshot_eval.py',
 ]
+# a plain list builds mmengine's Evaluator (mmagic's 'Evaluator' has another API)
+test_evaluator = {{_base_.fewshot_metrics}}
 model = dict(
     generator=dict(base_channels=16), discriminator=dict(base_channels=16))
 train_dataloader = dict(batch_size=4, dataset=dict(k_shot=4, num_query=4))

@@ -6,7 +6,11 @@ _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/models/reptile_figr-dcgan_32x32.py',
     '../_base_/datasets/glyphs_episodic_32x32.py',
+    '../_base_/feature_nets/glyphs_domain_32x32.py',
+    '../_base_/fewshot_eval.py',
 ]
+# a plain list builds mmengine's Evaluator (mmagic's 'Evaluator' has another API)
+test_evaluator = {{_base_.fewshot_metrics}}
 
 # Quick-start budget (a few CPU minutes): FIGR's nets at a quarter of the
 # width, 5 inner steps instead of 10, 4 tasks per meta-batch, a larger

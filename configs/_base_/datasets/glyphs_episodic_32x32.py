@@ -36,3 +36,13 @@ unseen_fewshot_dataset = dict(
         split=glyph_split,
         split_part='test',
         pipeline=glyph_pipeline))
+
+# Few-shot evaluation over the unseen classes: tools/test.py adapts to each
+# class's K images, generates and measures (see configs/_base_/fewshot_eval.py).
+test_dataloader = dict(
+    batch_size=4,  # classes per step
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='episodic_collate'),
+    dataset=unseen_fewshot_dataset)

@@ -42,3 +42,12 @@ unseen_fewshot_dataset = dict(
         split=omniglot_split,
         split_part='test',
         pipeline=omniglot_pipeline))
+
+# Few-shot evaluation over the unseen alphabets (LoFGAN protocol).
+test_dataloader = dict(
+    batch_size=4,  # classes per step
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='episodic_collate'),
+    dataset=unseen_fewshot_dataset)
