@@ -24,10 +24,17 @@ def _run(args, env=None):
 def trained(tmp_path_factory):
     """A 2-iteration meta-GAN checkpoint and a small domain feature net."""
     work = tmp_path_factory.mktemp('eval')
+    config = work / 'with_tensorboard.py'  # grids to local PNG and TensorBoard
+    config.write_text(
+        f"_base_ = [{CONFIG!r}]\n"
+        "visualizer = dict(vis_backends=[dict(type='LocalVisBackend'), "
+        "dict(type='TensorboardVisBackend')])\n")
     proc = _run([
-        sys.executable, 'tools/train.py', CONFIG, '--work-dir', str(work),
-        '--cfg-options', 'train_cfg.max_iters=2', 'model.inner_loop.steps=2',
-        'custom_hooks=[]', 'default_hooks.checkpoint.interval=2'
+        sys.executable, 'tools/train.py', str(config), '--work-dir',
+        str(work), '--cfg-options', 'train_cfg.max_iters=2',
+        'model.inner_loop.steps=2', 'custom_hooks.0.interval=1',
+        'custom_hooks.0.num_classes=3', 'custom_hooks.0.num_samples=5',
+        'default_hooks.checkpoint.interval=2'
     ])
     assert proc.returncode == 0, proc.stderr[-3000:]
     from metagan_mm.evaluation.feature_nets.trainer import \
@@ -38,6 +45,19 @@ def trained(tmp_path_factory):
         cfg.train_dataloader.dataset.dataset.to_dict(),
         str(work / 'fnet.pth'), iters=20, seed=0)
     return dict(ckpt=str(work / 'iter_2.pth'), fnet=fnet, work=work)
+
+
+def test_visualization_hook_writes_grids_to_every_backend(trained):
+    work = trained['work']
+    for step in (1, 2):
+        grid = Image.open(work / 'samples' / f'fewshot_iter_{step}.png')
+        # 3 classes x (support row + 1 row of 5 generations), 34 px a cell
+        assert grid.size == (5 * 34 + 2, 3 * (2 * 34 + 2))
+    runs = [d for d in os.listdir(work) if d[:8].isdigit()]
+    vis = osp.join(work, runs[0], 'vis_data')
+    assert any(f.startswith('fewshot_adapted_2')
+               for f in os.listdir(osp.join(vis, 'vis_image')))
+    assert any(f.startswith('events.out.tfevents') for f in os.listdir(vis))
 
 
 def test_eval_loop_repeats_and_never_changes_meta_weights(trained,

@@ -1,10 +1,13 @@
 """MAML meta-GAN (first/second order, DAWSON's separate discriminators)."""
-from typing import Any, Optional
+from typing import Any, Dict, Optional
+
+import torch
+from mmengine.logging import print_log
 
 from metagan_mm.core import MAML
 from metagan_mm.registry import MODELS
 
-from .base_meta_gan import BaseMetaGAN
+from .base_meta_gan import BaseMetaGAN, MetaTrainingError
 
 
 @MODELS.register_module()
@@ -24,6 +27,10 @@ class MAMLGAN(BaseMetaGAN):
         separate_disc_adaptation (bool): DAWSON's option: the discriminator
             used for the generator's outer loss is adapted separately on the
             query half, the generator's on the support half.
+        oom_fallback (bool): When second-order MAML runs out of GPU memory
+            (its memory grows with the inner steps), log a warning and go on
+            first order for the rest of training; False stops with an error
+            that names the options.
         **kwargs: See :class:`BaseMetaGAN`.
     """
 
@@ -32,7 +39,9 @@ class MAMLGAN(BaseMetaGAN):
                  num_support: int = 4,
                  first_order: bool = False,
                  separate_disc_adaptation: bool = False,
+                 oom_fallback: bool = True,
                  **kwargs: Any) -> None:
+        self.oom_fallback = oom_fallback
         self.num_support = num_support
         self.first_order = first_order
         self.separate_disc_adaptation = separate_disc_adaptation
@@ -53,3 +62,24 @@ class MAMLGAN(BaseMetaGAN):
                     f'model.num_support={self.num_support}; set both to the '
                     'same value.')
         return {}
+
+    def train_step(self, data: dict, optim_wrapper: Any) -> Dict[str, Any]:
+        """One meta-iteration; second order falls back to first on OOM."""
+        try:
+            return super().train_step(data, optim_wrapper)
+        except torch.OutOfMemoryError as err:
+            if self.first_order or not self.oom_fallback:
+                raise MetaTrainingError(
+                    f'{type(self).__name__} ran out of memory ({err}). Lower '
+                    'the meta-batch (train_dataloader.batch_size) or '
+                    'inner_loop.steps, or set model.first_order=True (its '
+                    'memory does not grow with the inner steps).') from None
+        print_log(
+            'second-order MAML ran out of memory; continuing FIRST ORDER '
+            '(model.first_order=True) from here. Set model.oom_fallback='
+            'False to stop instead.', logger='current', level=30)
+        self.first_order = True
+        self.algorithm = self.build_algorithm()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        return super().train_step(data, optim_wrapper)
