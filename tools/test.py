@@ -4,16 +4,15 @@
         [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import metagan_mm  # noqa: E402,F401  (applies the compatibility fixes first)
-from metagan_mm.utils.cli import friendly_errors  # noqa: E402
+from metagan_mm.utils.cli import (add_runner_args, friendly_errors,  # noqa
+                                  parse_runner_args)
 from metagan_mm.utils.runner_setup import build_runner  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -21,22 +20,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test a (meta-)GAN')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir', help='the dir to save logs')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_args(parser)
+    return parse_runner_args(parser, argv)
 
 
 def main(argv=None) -> None:

@@ -4,23 +4,21 @@
         [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import metagan_mm  # noqa: E402  (applies the compatibility fixes first)
-from metagan_mm.utils.cli import friendly_errors  # noqa: E402
+from metagan_mm.utils.cli import (add_runner_args, friendly_errors,  # noqa
+                                  parse_runner_args)
 from metagan_mm.utils.runner_setup import build_runner  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     """Parse OpenMMLab's usual training arguments."""
     parser = argparse.ArgumentParser(description='Train a (meta-)GAN')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument(
         '--resume',
         nargs='?',
@@ -30,21 +28,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         'the work dir when no path is given')
     parser.add_argument(
         '--amp', action='store_true', help='enable automatic mixed precision')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, e.g. train_cfg.max_iters=10')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_args(parser)
+    return parse_runner_args(parser, argv)
 
 
 def main(argv=None) -> None:

@@ -1,24 +1,7 @@
-# meta-sgd meta-GAN on the embedded glyph data set (no download), CPU-sized:
-# quarter-width FIGR nets, 4 tasks of 4 support + 4 query images.
-_base_ = [
-    '../_base_/default_runtime.py',
-    '../_base_/models/meta-sgd_figr-dcgan_32x32.py',
-    '../_base_/datasets/glyphs_episodic_32x32.py',
-    '../_base_/feature_nets/glyphs_domain_32x32.py',
-    '../_base_/fewshot_eval.py',
-]
-# a plain list builds mmengine's Evaluator (mmagic's 'Evaluator' has another API)
-test_evaluator = {{_base_.fewshot_metrics}}
-model = dict(
-    generator=dict(base_channels=16), discriminator=dict(base_channels=16))
-train_dataloader = dict(batch_size=4, dataset=dict(k_shot=4, num_query=4))
-train_cfg = dict(type='MetaIterBasedTrainLoop', max_iters=200)
-default_hooks = dict(checkpoint=dict(interval=100))
-custom_hooks = [
-    dict(
-        type='FewShotVisualizationHook',
-        dataset={{_base_.unseen_fewshot_dataset}},
-        interval=100,
-        num_classes=4,
-        num_samples=8),
-]
+# Meta-SGD meta-GAN on the embedded glyph data set: the MAML config plus
+# meta-learned per-parameter inner learning rates (initialised at
+# inner_loop.g_lr / d_lr, clamped at min_lr, stepped by optim_wrapper.inner_rates).
+_base_ = ['../maml/maml_figr-dcgan_glyphs-32x32.py']
+model = dict(type='MetaSGDGAN', per_parameter=True, min_lr=0.0)
+optim_wrapper = dict(
+    inner_rates=dict(optimizer=dict(type='Adam', lr=1e-5, betas=(0.5, 0.9))))

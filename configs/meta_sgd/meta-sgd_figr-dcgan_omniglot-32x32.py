@@ -1,23 +1,7 @@
-# meta-sgd meta-GAN on Omniglot 32x32 (4 alphabets seen, Tagalog and
-# Early_Aramaic unseen), 4 support + 4 query images per task, meta-batch 8.
-# Point it at your copy: METAGAN_OMNIGLOT=PATH python tools/train.py ...
-_base_ = [
-    '../_base_/default_runtime.py',
-    '../_base_/models/meta-sgd_figr-dcgan_32x32.py',
-    '../_base_/datasets/omniglot_episodic_32x32.py',
-    '../_base_/feature_nets/omniglot_domain_32x32.py',
-    '../_base_/fewshot_eval.py',
-]
-# a plain list builds mmengine's Evaluator (mmagic's 'Evaluator' has another API)
-test_evaluator = {{_base_.fewshot_metrics}}
-train_dataloader = dict(dataset=dict(k_shot=4, num_query=4))
-train_cfg = dict(type='MetaIterBasedTrainLoop', max_iters=50000)
-default_hooks = dict(checkpoint=dict(interval=1000))
-custom_hooks = [
-    dict(
-        type='FewShotVisualizationHook',
-        dataset={{_base_.unseen_fewshot_dataset}},
-        interval=1000,
-        num_classes=6,
-        num_samples=8),
-]
+# Meta-SGD meta-GAN on Omniglot 32x32: the MAML config plus
+# meta-learned per-parameter inner learning rates (initialised at
+# inner_loop.g_lr / d_lr, clamped at min_lr, stepped by optim_wrapper.inner_rates).
+_base_ = ['../maml/maml_figr-dcgan_omniglot-32x32.py']
+model = dict(type='MetaSGDGAN', per_parameter=True, min_lr=0.0)
+optim_wrapper = dict(
+    inner_rates=dict(optimizer=dict(type='Adam', lr=1e-5, betas=(0.5, 0.9))))

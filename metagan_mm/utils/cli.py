@@ -1,9 +1,12 @@
 """Turn errors of the command-line tools into one clear message."""
+import argparse
 import os
 import sys
 import traceback
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterator, List, Optional
+
+from mmengine.config import DictAction
 
 HINTS = {
     'is not in the': ('If the type is a metagan-mm class, add '
@@ -56,3 +59,31 @@ def friendly_errors(tool: str) -> Iterator[None]:
             print(f'{tool}: raised at {last[0].filename}:{last[0].lineno}',
                   file=sys.stderr)
         sys.exit(1)
+
+
+def add_runner_args(parser: argparse.ArgumentParser) -> None:
+    """Add OpenMMLab's usual runner arguments shared by train and test.
+
+    ``--work-dir``, ``--cfg-options``, ``--launcher`` and ``--local_rank``.
+    """
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, e.g. train_cfg.max_iters=10')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def parse_runner_args(parser: argparse.ArgumentParser,
+                      argv: Optional[List[str]] = None) -> argparse.Namespace:
+    """Parse ``argv`` and export ``LOCAL_RANK`` for the launchers."""
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args

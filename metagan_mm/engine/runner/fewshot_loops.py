@@ -22,13 +22,19 @@ class FewShotIterMixin:
     """
 
     stage: str = 'val'
-    num_samples: int
-    steps: Optional[int]
-    seed: int
     _progress: Optional[ProgressBar] = None
 
-    def _init_fewshot(self, num_samples: int, steps: Optional[int],
-                      seed: int, show_progress: bool) -> None:
+    def __init__(self,
+                 runner: Any,
+                 dataloader: Any,
+                 evaluator: Any,
+                 num_samples: int = 64,
+                 steps: Optional[int] = None,
+                 seed: int = 0,
+                 show_progress: bool = True,
+                 fp16: bool = False) -> None:
+        super().__init__(runner, dataloader, evaluator,  # type: ignore
+                         fp16)
         self.num_samples = num_samples
         self.steps = steps
         self.seed = seed
@@ -80,33 +86,9 @@ class FewShotValLoop(FewShotIterMixin, ValLoop):
 
     stage = 'val'
 
-    def __init__(self,
-                 runner: Any,
-                 dataloader: Any,
-                 evaluator: Any,
-                 num_samples: int = 64,
-                 steps: Optional[int] = None,
-                 seed: int = 0,
-                 show_progress: bool = True,
-                 fp16: bool = False) -> None:
-        super().__init__(runner, dataloader, evaluator, fp16)
-        self._init_fewshot(num_samples, steps, seed, show_progress)
-
 
 @LOOPS.register_module()
 class FewShotTestLoop(FewShotIterMixin, TestLoop):
     """Few-shot test loop (``test_cfg``); arguments as :class:`FewShotValLoop`."""
 
     stage = 'test'
-
-    def __init__(self,
-                 runner: Any,
-                 dataloader: Any,
-                 evaluator: Any,
-                 num_samples: int = 64,
-                 steps: Optional[int] = None,
-                 seed: int = 0,
-                 show_progress: bool = True,
-                 fp16: bool = False) -> None:
-        super().__init__(runner, dataloader, evaluator, fp16)
-        self._init_fewshot(num_samples, steps, seed, show_progress)
