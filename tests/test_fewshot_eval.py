@@ -134,3 +134,11 @@ def test_generate_rejects_bad_shots_clearly(trained, tmp_path):
         assert proc.returncode == 1
         assert message in proc.stderr
         assert 'Traceback' not in proc.stderr
+
+
+def test_fewshot_loops_report_their_length_to_mmagic_timer_hook():
+    from metagan_mm.engine.runner.fewshot_loops import FewShotIterMixin
+
+    loop = FewShotIterMixin.__new__(FewShotIterMixin)
+    loop.dataloader = [0] * 10
+    assert loop.total_length == 10

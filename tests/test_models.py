@@ -206,3 +206,51 @@ def test_batchnorm_nets_from_mmagic_adapt_sequentially():
     changed = [k for k, v in model.generator.named_buffers()
                if v.is_floating_point() and not torch.equal(v, buffers[k])]
     assert changed  # running stats set to the mean over tasks
+
+
+def test_amp_loss_scale_is_compensated_before_the_wrapper_unscales():
+    model = build(model_cfg())
+
+    class Scaler:
+        def get_scale(self):
+            return 8.0
+
+    class AmpLikeWrapper:  # unscales like GradScaler.step, then records
+        loss_scaler = Scaler()
+
+        def step(self):
+            self.seen = [p.grad / 8.0 for p in model.generator.parameters()]
+
+        def zero_grad(self):
+            pass
+
+    grads = [torch.full_like(p, 0.5) for p in model.generator.parameters()]
+    for p, g in zip(model.generator.parameters(), grads):
+        p.grad = g.clone()
+    wrapper = AmpLikeWrapper()
+    model._step(wrapper, model.generator)
+    for seen, grad in zip(wrapper.seen, grads):
+        assert torch.equal(seen, grad)
+
+
+def test_second_order_maml_falls_back_to_first_order_on_oom(monkeypatch):
+    model = build(model_cfg('MAMLGAN', num_support=2, first_order=False))
+    calls = []
+    original = type(model.algorithm).meta_gradients
+
+    def fail_second_order(self, *args, **kwargs):
+        calls.append(self.first_order)
+        if not self.first_order:
+            raise torch.OutOfMemoryError('CUDA out of memory (simulated)')
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(model.algorithm), 'meta_gradients',
+                        fail_second_order)
+    logs = model.train_step(batch(k_shot=2), optim(model, lr=0.01))
+    assert calls == [False, True]
+    assert model.first_order and float(logs['tasks_skipped']) == 0.0
+    model.oom_fallback = False
+    model.first_order = False
+    model.algorithm = model.build_algorithm()
+    with pytest.raises(MetaTrainingError, match='first_order=True'):
+        model.train_step(batch(k_shot=2), optim(model, lr=0.01))

@@ -5,8 +5,9 @@ from .inner_rates import InnerRates
 from .maml_gan import MAMLGAN
 from .meta_sgd_gan import MetaSGDGAN
 from .reptile_gan import ReptileGAN
+from .transfer_gan import TransferGAN
 
 __all__ = [
     'BaseMetaGAN', 'MetaTrainingError', 'InnerRates', 'MAMLGAN',
-    'MetaSGDGAN', 'ReptileGAN'
+    'MetaSGDGAN', 'ReptileGAN', 'TransferGAN'
 ]

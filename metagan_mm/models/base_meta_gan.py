@@ -71,6 +71,11 @@ class BaseMetaGAN(BaseGAN):
         max_failed_fraction (float): Stop training when more than this
             fraction of a meta-batch has non-finite inner losses.
         seed (int): Seed of the per-task noise.
+        fewshot_init (str): Where few-shot adaptation (:meth:`adapt`)
+            starts: ``'meta'`` (default) from the meta-weights, ``'random'``
+            from freshly initialised G and D (seeded by ``adapt``'s ``seed``;
+            the from-scratch baseline: a GAN trained only on the K images for
+            the adaptation steps). Training is unaffected.
     """
 
     def __init__(self,
@@ -82,7 +87,8 @@ class BaseMetaGAN(BaseGAN):
                  ema_config: Optional[dict] = None,
                  batched: bool = True,
                  max_failed_fraction: float = 0.5,
-                 seed: int = 0) -> None:
+                 seed: int = 0,
+                 fewshot_init: str = 'meta') -> None:
         super().__init__(
             generator=generator,
             discriminator=discriminator,
@@ -92,6 +98,11 @@ class BaseMetaGAN(BaseGAN):
         if not 0 <= max_failed_fraction <= 1:
             raise ValueError(
                 f'max_failed_fraction={max_failed_fraction} must be in [0, 1].')
+        if fewshot_init not in ('meta', 'random'):
+            raise ValueError(f"fewshot_init={fewshot_init!r}; use 'meta' "
+                             "(adapt the meta-weights) or 'random' (adapt "
+                             'freshly initialised weights).')
+        self.fewshot_init = fewshot_init
         self.inner_cfg = build_inner_config(inner_loop or {})
         check_pair(self.generator, self.discriminator, self.noise_size)
         self.inner_loop = InnerLoop(self.generator, self.discriminator,
@@ -234,14 +245,30 @@ class BaseMetaGAN(BaseGAN):
                     f"optim_wrapper has no '{name}' entry; "
                     f'{type(self).__name__} steps {self.outer_optimizer_names()}'
                     f'. Add {name}=dict(optimizer=...) to optim_wrapper.')
-            optim_wrapper[name].step()
-            optim_wrapper[name].zero_grad()
+            self._step(optim_wrapper[name], getattr(self, name))
         self._average_buffers(self.generator, logs.get('g_buffers', {}))
         self._average_buffers(self.discriminator, logs.get('d_buffers', {}))
         self._update_ema(curr_iter)
         log_vars.update(self._loss_logs(logs, num_tasks, num_skipped))
         log_vars.update(self.after_meta_step(logs))
         return log_vars
+
+    @staticmethod
+    def _step(wrapper: Any, module: torch.nn.Module) -> None:
+        """Step one outer optimizer wrapper with the meta-gradients.
+
+        ``AmpOptimWrapper`` (``--amp``) unscales gradients by its loss scale
+        before stepping; meta-gradients are written unscaled, so they are
+        multiplied by that scale first.
+        """
+        scaler = getattr(wrapper, 'loss_scaler', None)
+        if scaler is not None:
+            scale = scaler.get_scale()
+            for param in module.parameters():
+                if param.grad is not None:
+                    param.grad.mul_(scale)
+        wrapper.step()
+        wrapper.zero_grad()
 
     def meta_extra_modules(self) -> Tuple[torch.nn.Module, ...]:
         """Modules besides G and D that hold meta-gradients (learned rates)."""
@@ -318,18 +345,41 @@ class BaseMetaGAN(BaseGAN):
               seed: int = 0) -> Tuple[TensorDict, TensorDict]:
         """Adapt a copy of the meta-weights to ``support`` images.
 
-        The meta-weights are left untouched.
+        The meta-weights are left untouched. With ``fewshot_init='random'``
+        the inner loop starts instead from freshly initialised copies of G
+        and D (every module's ``reset_parameters``, under a forked torch RNG
+        seeded with ``seed``: repeatable, global RNG untouched).
 
         Args:
             support (Tensor): ``[K, C, H, W]`` images, normalised like the
                 training data (``[-1, 1]``).
             steps (int, optional): Inner steps (default: as in training).
-            seed (int): Seed of the inner-loop noise.
+            seed (int): Seed of the inner-loop noise (and of the fresh
+                weights with ``fewshot_init='random'``).
 
         Returns:
             tuple: Adapted generator parameters and buffers.
         """
-        if steps == 0:  # the meta-model itself, without adaptation
+        g_init = d_init = g_bufs = d_bufs = None
+        if getattr(self, 'fewshot_init', 'meta') == 'random':
+            fresh = []
+            devices = [self.device] if self.device.type == 'cuda' else []
+            with torch.random.fork_rng(devices=devices):
+                torch.manual_seed(seed)
+                for module in (self.generator, self.discriminator):
+                    module = deepcopy(module)
+                    for m in module.modules():
+                        if hasattr(m, 'reset_parameters'):
+                            m.reset_parameters()
+                    fresh.append(
+                        (OrderedDict((k, v.detach()) for k, v in
+                                     module.named_parameters()),
+                         OrderedDict((k, v.detach()) for k, v in
+                                     module.named_buffers())))
+            (g_init, g_bufs), (d_init, d_bufs) = fresh
+        if steps == 0:  # the initial model itself, without adaptation
+            if g_init is not None:
+                return g_init, g_bufs
             return ({k: v.detach() for k, v in
                      self.generator.named_parameters()},
                     {k: v.detach() for k, v in self.generator.named_buffers()})
@@ -340,10 +390,14 @@ class BaseMetaGAN(BaseGAN):
         rand = {k: v[0] for k, v in rand.items()}
         g_lrs, d_lrs = self.adaptation_rates()
         with torch.enable_grad():
-            result = loop.adapt(support.to(self.device), rand=rand,
+            result = loop.adapt(support.to(self.device), g_params=g_init,
+                                d_params=d_init,
+                                rand=rand,
                                 g_lrs=g_lrs,
                                 d_lrs=d_lrs,
-                                create_graph=False)
+                                create_graph=False,
+                                g_buffers=g_bufs,
+                                d_buffers=d_bufs)
         return ({k: v.detach() for k, v in result.g_params.items()},
                 {k: v.detach() for k, v in result.g_buffers.items()})
 

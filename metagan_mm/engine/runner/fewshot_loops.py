@@ -40,6 +40,11 @@ class FewShotIterMixin:
         self.seed = seed
         self.show_progress = show_progress
 
+    @property
+    def total_length(self) -> int:
+        """Batches per run; mmagic's ``IterTimerHook`` reads it for the ETA."""
+        return len(self.dataloader)  # type: ignore[attr-defined]
+
     def run_iter(self, idx: int, data_batch: Sequence[dict]) -> None:
         """Adapt, generate and evaluate one batch of classes."""
         runner: Any = self.runner  # type: ignore[attr-defined]

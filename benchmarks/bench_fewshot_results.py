@@ -1,0 +1,346 @@
+"""Few-shot generation results: meta-learners vs. three baselines.
+
+    python benchmarks/bench_fewshot_results.py [--data {omniglot,glyphs}]
+        [--iters N] [--num-samples M] [--jobs J] [--fnet-iters N]
+        [--work-dir DIR] [--out-dir benchmarks/results]
+
+Omniglot (``../shared/data/omniglot`` or ``$METAGAN_OMNIGLOT``): meta-train
+on Balinese, Greek, Japanese_(katakana) and Latin, evaluate on the unseen
+Tagalog and Early_Aramaic characters, K=4, 32x32. Without the data the
+script says so and stops; ``--data glyphs`` runs on the embedded glyph set.
+
+Every model is trained with ``tools/train.py`` (same runner, via
+``metagan_mm.utils.runner_setup.build_runner``) in its own subprocess on an
+equal budget (``--iters`` meta-iterations of 4 tasks; FIGR DCGAN nets at a
+quarter width, ``base_channels=16``; 5 inner steps):
+
+* Reptile (configs/reptile), first-order MAML (configs/maml,
+  ``first_order=True``), first-order Meta-SGD (configs/meta_sgd);
+* transfer: a GAN pretrained on the pooled meta-training images
+  (configs/baselines/transfer_*, ``TransferGAN``).
+
+The domain feature network is trained once on the meta-training classes
+(``tools/train_feature_extractor.py``). Then the same ``FewShotTestLoop``
+(``--num-samples`` images per unseen class, 5 adaptation steps) evaluates
+each trained model plus the *scratch* baseline (fresh weights per class,
+configs/baselines/scratch_*) and *no adaptation* (the Reptile meta-model,
+``test_cfg.steps=0``). Adaptation time per class (adapt + generate, measured
+around ``model.fewshot_step``) is recorded. One markdown table goes to
+stdout and ``<out-dir>/<data>_results.md``; one sample grid per model
+(each row: the K support images | generations) to
+``<out-dir>/<data>_<model>.png``.
+
+Processes run ``--jobs`` at a time (default 2) with one torch thread each.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Dict, List, Optional
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+DEFAULT_OMNIGLOT = osp.join(REPO, '..', 'shared', 'data', 'omniglot')
+STEPS = 5
+TASKS_PER_ITER = 4
+
+# name -> (config stem relative to configs/, extra cfg-options, label)
+TRAINED = {
+    'reptile': ('reptile/reptile_figr-dcgan_{d}-32x32.py', {},
+                'Reptile (FIGR)'),
+    'fomaml': ('maml/maml_figr-dcgan_{d}-32x32.py',
+               {'model.first_order': True}, 'MAML, first order'),
+    'meta-sgd': ('meta_sgd/meta-sgd_figr-dcgan_{d}-32x32.py',
+                 {'model.first_order': True}, 'Meta-SGD, first order'),
+    'transfer': ('baselines/transfer_figr-dcgan_{d}-32x32.py', {},
+                 'Transfer (pooled GAN + fine-tune)'),
+}
+# name -> (config, checkpoint of which trained model (None: none), label)
+EVALUATED = {
+    'reptile': ('reptile/reptile_figr-dcgan_{d}-32x32.py', 'reptile',
+                'Reptile (FIGR)'),
+    'fomaml': ('maml/maml_figr-dcgan_{d}-32x32.py', 'fomaml',
+               'MAML, first order'),
+    'meta-sgd': ('meta_sgd/meta-sgd_figr-dcgan_{d}-32x32.py', 'meta-sgd',
+                 'Meta-SGD, first order'),
+    'transfer': ('baselines/transfer_figr-dcgan_{d}-32x32.py', 'transfer',
+                 'Transfer (pooled GAN + fine-tune)'),
+    'scratch': ('baselines/scratch_figr-dcgan_{d}-32x32.py', None,
+                'Scratch (fresh GAN on the K images)'),
+    'no-adaptation': ('baselines/no-adaptation_figr-dcgan_{d}-32x32.py',
+                      'reptile', 'No adaptation (Reptile meta-model)'),
+}
+
+
+def common_options(iters: int) -> Dict[str, object]:
+    """Overrides shared by every model: CPU-sized nets, budget, no hooks."""
+    return {
+        'model.generator.base_channels': 16,
+        'model.discriminator.base_channels': 16,
+        'model.inner_loop.steps': STEPS,
+        'optim_wrapper.generator.optimizer.lr': 5e-4,
+        'optim_wrapper.discriminator.optimizer.lr': 5e-4,
+        'train_dataloader.batch_size': TASKS_PER_ITER,
+        'train_dataloader.num_workers': 0,
+        'train_dataloader.persistent_workers': False,
+        'train_cfg.max_iters': iters,
+        'default_hooks.checkpoint.interval': iters,
+        'default_hooks.checkpoint.max_keep_ckpts': 1,
+        'default_hooks.logger.interval': max(1, min(50, iters // 4)),
+        'custom_hooks': [],
+    }
+
+
+def as_cli(options: Dict[str, object]) -> List[str]:
+    """``k=v`` strings for ``--cfg-options``."""
+    out = []
+    for k, v in options.items():
+        if isinstance(v, bool):
+            v = str(v)
+        elif isinstance(v, list):
+            v = '[' + ','.join(map(str, v)) + ']'
+        out.append(f'{k}={v}')
+    return out
+
+
+def run(cmd: List[str], log: str, env: dict) -> float:
+    """Run a subprocess, log to a file, raise on failure; return seconds."""
+    start = time.time()
+    with open(log, 'w') as f:
+        proc = subprocess.run(cmd, cwd=REPO, env=env, stdout=f,
+                              stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        with open(log) as f:
+            tail = f.read()[-3000:]
+        raise RuntimeError(f'{" ".join(cmd)} failed (see {log}):\n{tail}')
+    return time.time() - start
+
+
+# ------------------------------------------------------------------ worker
+def eval_worker(spec_path: str) -> None:
+    """Evaluate one model in this process (called in a subprocess)."""
+    import torch
+    import metagan_mm  # noqa: F401
+    from mmengine.model import is_model_wrapper
+    from torchvision.utils import save_image
+
+    from metagan_mm.utils.runner_setup import build_runner
+
+    with open(spec_path) as f:
+        spec = json.load(f)
+    torch.set_num_threads(1)
+    runner = build_runner(spec['config'], work_dir=spec['work_dir'],
+                          cfg_options=spec['options'],
+                          checkpoint=spec['checkpoint'])
+    model = runner.model.module if is_model_wrapper(runner.model) \
+        else runner.model
+    stats = {'seconds': 0.0, 'classes': 0, 'first': None}
+    fewshot_step = model.fewshot_step
+
+    def timed(data, *args, **kwargs):
+        start = time.perf_counter()
+        out = fewshot_step(data, *args, **kwargs)
+        stats['seconds'] += time.perf_counter() - start
+        stats['classes'] += len(out)
+        if stats['first'] is None:
+            stats['first'] = out
+        return out
+
+    model.fewshot_step = timed
+    metrics = runner.test()
+    rows = []
+    for item in (stats['first'] or [])[:4]:
+        rows.append(torch.cat([item['support'], item['fake'][:8]]))
+    if rows:
+        grid = torch.cat(rows)
+        save_image((grid + 1) / 2, spec['grid'], nrow=rows[0].shape[0],
+                   padding=1, pad_value=0.5)
+    out = {k: float(v) for k, v in metrics.items()}
+    out['adapt_seconds_per_class'] = stats['seconds'] / max(
+        stats['classes'], 1)
+    out['num_classes'] = stats['classes']
+    with open(spec['result'], 'w') as f:
+        json.dump(out, f, indent=1)
+
+
+# ------------------------------------------------------------------ driver
+def fmt(x: Optional[float], digits: int = 2) -> str:
+    return '-' if x is None else f'{x:.{digits}f}'
+
+
+def table(results: Dict[str, dict], train_times: Dict[str, float],
+          args: argparse.Namespace, fnet_acc: str) -> str:
+    """The markdown results table and its budget line."""
+    lines = [
+        '| model | FID | KID x1e3 | diversity (gen / real) | fidelity '
+        '(real / chance) | SWD avg | adapt s/class | train min |',
+        '|---|---|---|---|---|---|---|---|',
+    ]
+    for name, (_, _, label) in EVALUATED.items():
+        r = results.get(name)
+        if r is None:
+            lines.append(f'| {label} | failed | | | | | | |')
+            continue
+        g = r.get
+        train = train_times.get(name)
+        lines.append(
+            f'| {label} | {fmt(g("fewshot/fid"), 1)} | '
+            f'{fmt(1e3 * g("fewshot/kid", float("nan")), 1)} | '
+            f'{fmt(g("fewshot/diversity"), 3)} / '
+            f'{fmt(g("fewshot/diversity_real"), 3)} | '
+            f'{fmt(g("fewshot/fidelity"), 3)} '
+            f'({fmt(g("fewshot/fidelity_real"), 2)} / '
+            f'{fmt(g("fewshot/fidelity_chance"), 3)}) | '
+            f'{fmt(g("fewshot_swd/avg"), 1)} | '
+            f'{fmt(g("adapt_seconds_per_class"), 3)} | '
+            f'{fmt(train / 60 if train else None, 1)} |')
+    n_cls = next((int(r['num_classes']) for r in results.values()), 0)
+    budget = (
+        f'Budget: {args.iters} meta-iterations x {TASKS_PER_ITER} tasks per '
+        f'trained model (Reptile: 4 images per task; MAML/Meta-SGD: 4 support '
+        f'+ 4 query; transfer: {args.iters} plain GAN steps, each on the '
+        f'{TASKS_PER_ITER}x4 pooled images of a meta-batch), FIGR DCGAN at '
+        'base_channels=16, '
+        f'outer Adam lr 5e-4, {STEPS} inner/adaptation steps for every model '
+        f'(scratch: {STEPS} steps from fresh weights; no adaptation: 0). '
+        f'Data: {args.data}, K=4, 32x32, {n_cls} unseen classes, '
+        f'{args.num_samples} generations per class. CPU, '
+        f'{args.jobs} processes x 1 torch thread; train min is wall time '
+        'with a shared CPU. Metrics: domain feature net trained on the '
+        f'meta-training classes only ({fnet_acc}); KID x1e3; fidelity = '
+        'nearest-class-mean accuracy of the generations among the unseen '
+        'classes; adapt s/class = adaptation + generation per class.')
+    return '\n'.join(lines) + '\n\n' + budget + '\n'
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--data', choices=['omniglot', 'glyphs'],
+                        default='omniglot')
+    parser.add_argument('--iters', type=int, default=300,
+                        help='meta-iterations per trained model (300: the '
+                        'whole script takes ~25 min on 2 cores)')
+    parser.add_argument('--num-samples', type=int, default=32)
+    parser.add_argument('--jobs', type=int, default=2,
+                        help='processes at a time (1 torch thread each)')
+    parser.add_argument('--fnet-iters', type=int, default=400)
+    parser.add_argument('--work-dir',
+                        default=osp.join(REPO, 'work_dirs',
+                                         'bench_fewshot_results'))
+    parser.add_argument('--out-dir',
+                        default=osp.join(REPO, 'benchmarks', 'results'))
+    parser.add_argument('--worker-eval', help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker_eval:
+        eval_worker(args.worker_eval)
+        return 0
+
+    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
+               PYTHONWARNINGS='ignore')
+    if args.data == 'omniglot':
+        root = os.environ.get('METAGAN_OMNIGLOT', DEFAULT_OMNIGLOT)
+        if not osp.isdir(osp.join(root, 'images_background')):
+            print(f'Omniglot not found at {root} (set METAGAN_OMNIGLOT); '
+                  'skipping. Run with --data glyphs for the embedded glyph '
+                  'set.')
+            return 0
+        env['METAGAN_OMNIGLOT'] = osp.abspath(root)
+    wd = osp.abspath(args.work_dir)
+    os.makedirs(wd, exist_ok=True)
+    os.makedirs(args.out_dir, exist_ok=True)
+    py = sys.executable
+    fnet = osp.join(wd, 'feature_net.pth')
+    env['METAGAN_FEATURE_NET'] = fnet
+    base = common_options(args.iters)
+    t0 = time.time()
+
+    # ---- phase 1: feature net + the four trainings
+    def train(name: str) -> float:
+        cfg, extra, _ = TRAINED[name]
+        opts = dict(base, **extra)
+        cmd = [py, 'tools/train.py', osp.join('configs', cfg.format(
+            d=args.data)), '--work-dir', osp.join(wd, name),
+               '--cfg-options'] + as_cli(opts)
+        secs = run(cmd, osp.join(wd, f'train_{name}.log'), env)
+        print(f'[{time.time() - t0:6.0f}s] trained {name} in {secs:.0f}s',
+              flush=True)
+        return secs
+
+    def train_fnet() -> float:
+        cfg = osp.join('configs', TRAINED['reptile'][0].format(d=args.data))
+        cmd = [py, 'tools/train_feature_extractor.py', cfg, '--out', fnet,
+               '--iters', str(args.fnet_iters), '--threads', '1']
+        secs = run(cmd, osp.join(wd, 'feature_net.log'), env)
+        print(f'[{time.time() - t0:6.0f}s] feature net in {secs:.0f}s',
+              flush=True)
+        return secs
+
+    train_times: Dict[str, float] = {}
+    with ThreadPoolExecutor(args.jobs) as pool:
+        futures = {n: pool.submit(train, n) for n in TRAINED}
+        fnet_future = pool.submit(train_fnet)
+        for n, fut in futures.items():
+            train_times[n] = fut.result()
+        fnet_future.result()
+    train_times['no-adaptation'] = train_times['reptile']
+    fnet_acc = 'see feature_net.log'
+    with open(osp.join(wd, 'feature_net.log')) as f:
+        for line in f:
+            if 'held-out' in line and 'accuracy' in line:
+                fnet_acc = 'held-out accuracy ' + line.split(
+                    'held-out')[-1].split(';')[0].strip()
+
+    # ---- phase 2: the same FewShotTestLoop for every model
+    def evaluate(name: str) -> dict:
+        cfg, ckpt_of, _ = EVALUATED[name]
+        extra = dict(TRAINED.get(ckpt_of, (None, {}))[1]) if ckpt_of else {}
+        opts = dict(base, **extra)
+        opts['test_cfg.num_samples'] = args.num_samples
+        if name != 'no-adaptation':
+            opts['test_cfg.steps'] = STEPS
+        ckpt = osp.join(wd, ckpt_of, f'iter_{args.iters}.pth') \
+            if ckpt_of else None
+        spec = dict(config=osp.join(REPO, 'configs', cfg.format(d=args.data)),
+                    work_dir=osp.join(wd, f'eval_{name}'), options=opts,
+                    checkpoint=ckpt,
+                    grid=osp.join(args.out_dir, f'{args.data}_{name}.png'),
+                    result=osp.join(wd, f'eval_{name}.json'))
+        spec_path = osp.join(wd, f'eval_{name}_spec.json')
+        with open(spec_path, 'w') as f:
+            json.dump(spec, f)
+        secs = run([py, osp.abspath(__file__), '--worker-eval', spec_path],
+                   osp.join(wd, f'eval_{name}.log'), env)
+        print(f'[{time.time() - t0:6.0f}s] evaluated {name} in {secs:.0f}s',
+              flush=True)
+        with open(spec['result']) as f:
+            return json.load(f)
+
+    results: Dict[str, dict] = {}
+    with ThreadPoolExecutor(args.jobs) as pool:
+        futures = {n: pool.submit(evaluate, n) for n in EVALUATED}
+        for n, fut in futures.items():
+            try:
+                results[n] = fut.result()
+            except RuntimeError as err:
+                print(f'evaluation of {n} failed: {err}', flush=True)
+    text = table(results, train_times, args, fnet_acc)
+    text += f'\nTotal wall time: {(time.time() - t0) / 60:.1f} min.\n'
+    print(text)
+    with open(osp.join(args.out_dir, f'{args.data}_results.md'), 'w') as f:
+        f.write(f'# Few-shot results ({args.data})\n\n'
+                'Made by `benchmarks/bench_fewshot_results.py '
+                f'--data {args.data} --iters {args.iters} --num-samples '
+                f'{args.num_samples}`.\n\n' + text)
+    with open(osp.join(args.out_dir, f'{args.data}_results.json'), 'w') as f:
+        json.dump(dict(results=results, train_seconds=train_times,
+                       iters=args.iters), f, indent=1)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

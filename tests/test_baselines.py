@@ -1,0 +1,223 @@
+"""Baselines: pooled (transfer) gradients, from-scratch adaptation, TransferGAN."""
+import copy
+
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.logging import MessageHub
+from mmengine.optim import OptimWrapper, OptimWrapperDict
+from mmengine.registry import init_default_scope
+from mmagic.structures import DataSample
+from torch import nn
+
+import metagan_mm  # noqa: F401
+from metagan_mm.core import InnerLoop, InnerLoopConfig, Pooled
+from metagan_mm.registry import MODELS
+
+NZ = 3
+
+
+class TinyG(nn.Module):
+    """noise [N, 3] -> images [N, 1, 2, 2]."""
+
+    noise_size = NZ
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(NZ, 4)
+
+    def forward(self, z):
+        return torch.tanh(self.fc(z)).view(-1, 1, 2, 2)
+
+
+class TinyD(nn.Module):
+    """images [N, 1, 2, 2] -> scores [N, 1] (non-linear, so GP has a graph)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(4, 5)
+        self.fc2 = nn.Linear(5, 1)
+
+    def forward(self, x):
+        return self.fc2(torch.tanh(self.fc1(x.flatten(1))))
+
+
+def reference_grads(G, D, real, z_d, alpha, z_g, loss, gp_weight):
+    """Hand-written pooled GAN losses, differentiated by plain autograd."""
+    fake = G(z_d).detach()
+    if loss == 'wgan-gp':
+        d = D(fake).mean() - D(real).mean()
+        a = alpha.view(-1, 1, 1, 1)
+        x_hat = (a * real + (1 - a) * fake).requires_grad_(True)
+        gx, = torch.autograd.grad(D(x_hat).sum(), x_hat, create_graph=True)
+        norm = (gx.flatten(1).pow(2).sum(1) + 1e-12).sqrt()
+        d = d + gp_weight * ((norm - 1)**2).mean()
+        g = -D(G(z_g)).mean()
+    elif loss == 'nonsaturating':
+        d = F.softplus(-D(real)).mean() + F.softplus(D(fake)).mean()
+        g = F.softplus(-D(G(z_g))).mean()
+    else:  # hinge
+        d = F.relu(1 - D(real)).mean() + F.relu(1 + D(fake)).mean()
+        g = -D(G(z_g)).mean()
+    d_grads = torch.autograd.grad(d, list(D.parameters()))
+    g_grads = torch.autograd.grad(g, list(G.parameters()))
+    return ([x.detach() for x in g_grads], [x.detach() for x in d_grads],
+            float(d.detach()), float(g.detach()))
+
+
+@pytest.mark.parametrize('loss', ['wgan-gp', 'nonsaturating', 'hinge'])
+def test_pooled_gradients_equal_autograd_of_pooled_gan_loss(loss):
+    torch.manual_seed(0)
+    G, D = TinyG().double(), TinyD().double()
+    loop = InnerLoop(G, D, InnerLoopConfig(steps=2, loss=loss,
+                                           gp_weight=10.0))
+    algo = Pooled()
+    T, N = 3, 4
+    tasks = torch.rand(T, N, 1, 2, 2, dtype=torch.float64) * 2 - 1
+    rand = algo.sample_randomness(loop, T, N, NZ,
+                                  torch.Generator().manual_seed(1))
+    assert rand['z_d'].shape == (T, N, NZ) and rand['alpha'].shape == (T, N)
+    before = {k: v.clone() for k, v in
+              list(G.state_dict().items()) + list(D.state_dict().items())}
+    g_grads, d_grads, logs = algo.meta_gradients(loop, tasks, rand)
+
+    ref_g, ref_d, d_val, g_val = reference_grads(
+        G, D, tasks.reshape(T * N, 1, 2, 2), rand['z_d'].reshape(T * N, NZ),
+        rand['alpha'].reshape(T * N), rand['z_g'].reshape(T * N, NZ), loss,
+        10.0)
+    assert list(g_grads) == [k for k, _ in G.named_parameters()]
+    assert list(d_grads) == [k for k, _ in D.named_parameters()]
+    for got, want in zip(list(g_grads.values()) + list(d_grads.values()),
+                         ref_g + ref_d):
+        torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)
+    assert any(float(g.abs().max()) > 0 for g in g_grads.values())
+    # logs shaped like Reptile's
+    assert logs['num_tasks'] == T and logs['num_skipped'] == 0
+    assert logs['valid_mask'].tolist() == [True] * T
+    assert logs['inner_d_loss'].shape == (1, )
+    assert logs['inner_g_loss'].shape == (1, )
+    assert float(logs['inner_d_loss'][0]) == pytest.approx(d_val, rel=1e-10)
+    assert float(logs['inner_g_loss'][0]) == pytest.approx(g_val, rel=1e-10)
+    assert logs['g_buffers'] == {} and logs['d_buffers'] == {}
+    assert 'batched' in logs
+    # the modules' own weights are untouched and hold no .grad
+    for k, v in list(G.state_dict().items()) + list(D.state_dict().items()):
+        assert torch.equal(v, before[k])
+    assert all(p.grad is None for p in list(G.parameters()) +
+               list(D.parameters()))
+
+
+def test_pooled_non_finite_loss_skips_every_task_with_zero_grads():
+    torch.manual_seed(0)
+    G, D = TinyG(), TinyD()
+    loop = InnerLoop(G, D, InnerLoopConfig(steps=1))
+    algo = Pooled()
+    tasks = torch.rand(2, 3, 1, 2, 2)
+    tasks[1, 0, 0, 0, 0] = float('nan')
+    rand = algo.sample_randomness(loop, 2, 3)
+    g_grads, d_grads, logs = algo.meta_gradients(loop, tasks, rand)
+    assert logs['num_skipped'] == 2
+    assert all(float(v.abs().sum()) == 0 for v in d_grads.values())
+    assert all(float(v.abs().sum()) == 0 for v in g_grads.values())
+
+
+# ---------------------------------------------------------------- models
+def model_cfg(type_='ReptileGAN', **extra):
+    cfg = dict(
+        type=type_,
+        data_preprocessor=dict(type='DataPreprocessor', mean=[127.5],
+                               std=[127.5], data_keys=None),
+        generator=dict(type='FIGRDCGANGenerator', noise_size=8,
+                       out_scale=32, out_channels=1, base_channels=4),
+        discriminator=dict(type='FIGRDCGANDiscriminator', in_scale=32,
+                           in_channels=1, base_channels=4),
+        inner_loop=dict(steps=2, g_lr=0.05, d_lr=0.05, optimizer='sgd'))
+    cfg.update(extra)
+    return cfg
+
+
+def build(cfg):
+    init_default_scope('mmagic')
+    torch.manual_seed(0)
+    return MODELS.build(cfg)
+
+
+def params(module):
+    return {k: v.detach().clone() for k, v in module.named_parameters()}
+
+
+@pytest.fixture(autouse=True)
+def message_hub():
+    hub = MessageHub.get_instance('test_baselines')
+    hub.update_info('iter', 0)
+    return hub
+
+
+def test_random_fewshot_init_starts_from_fresh_repeatable_weights():
+    model = build(model_cfg(fewshot_init='random'))
+    meta_g, meta_d = params(model.generator), params(model.discriminator)
+    rng_before = torch.random.get_rng_state()
+    support = torch.rand(4, 1, 32, 32) * 2 - 1
+
+    init_a, _ = model.adapt(support, steps=0, seed=5)
+    init_b, _ = model.adapt(support, steps=0, seed=5)
+    init_c, _ = model.adapt(support, steps=0, seed=6)
+    for k in meta_g:
+        assert init_a[k].shape == meta_g[k].shape
+        assert torch.equal(init_a[k], init_b[k]), k  # repeatable
+    weights = [k for k in meta_g if k.endswith('weight')
+               and meta_g[k].dim() > 1]
+    assert weights
+    for k in weights:
+        assert not torch.equal(init_a[k], meta_g[k]), k  # not the meta-weights
+        assert not torch.equal(init_a[k], init_c[k]), k  # seeded per class
+
+    adapted_a, _ = model.adapt(support, steps=2, seed=5)
+    adapted_b, _ = model.adapt(support, steps=2, seed=5)
+    for k in meta_g:
+        torch.testing.assert_close(adapted_a[k], adapted_b[k], rtol=0, atol=0)
+    assert any(not torch.equal(adapted_a[k], init_a[k]) for k in meta_g)
+    # it differs from adapting the meta-weights with the same noise
+    model_meta = build(model_cfg())
+    model_meta.load_state_dict(model.state_dict())
+    from_meta, _ = model_meta.adapt(support, steps=2, seed=5)
+    assert any(not torch.allclose(adapted_a[k], from_meta[k])
+               for k in meta_g)
+    # meta-weights and the global RNG are untouched
+    for k, v in params(model.generator).items():
+        assert torch.equal(v, meta_g[k]), k
+    for k, v in params(model.discriminator).items():
+        assert torch.equal(v, meta_d[k]), k
+    assert torch.equal(torch.random.get_rng_state(), rng_before)
+    out = model.generate_adapted(support, num=3, seed=5)
+    assert out.shape == (3, 1, 32, 32)
+
+
+def test_bad_fewshot_init_fails_at_build():
+    with pytest.raises(ValueError, match='fewshot_init'):
+        build(model_cfg(fewshot_init='pretrained'))
+
+
+def test_transfer_gan_train_step_changes_weights_and_skips_nothing():
+    model = build(model_cfg('TransferGAN'))
+    gen = torch.Generator().manual_seed(0)
+    data = dict(
+        inputs=torch.randint(0, 256, (3, 4, 1, 32, 32), generator=gen,
+                             dtype=torch.uint8),
+        data_samples=[DataSample(metainfo=dict(task_index=i, k_shot=4))
+                      for i in range(3)])
+    before_g, before_d = params(model.generator), params(model.discriminator)
+    optim = OptimWrapperDict(**{
+        name: OptimWrapper(torch.optim.Adam(
+            getattr(model, name).parameters(), lr=1e-3))
+        for name in ('generator', 'discriminator')
+    })
+    logs = model.train_step(copy.deepcopy(data), optim)
+    assert float(logs['tasks_skipped']) == 0
+    assert torch.isfinite(logs['loss_inner_d_loss_first'])
+    assert torch.isfinite(logs['loss_inner_g_loss_first'])
+    assert float(logs['meta_grad_norm_g']) > 0
+    assert float(logs['meta_grad_norm_d']) > 0
+    after_g, after_d = params(model.generator), params(model.discriminator)
+    assert any(not torch.equal(before_g[k], after_g[k]) for k in before_g)
+    assert any(not torch.equal(before_d[k], after_d[k]) for k in before_d)
