@@ -1,8 +1,6 @@
 """OpenMMLab glue shared by every meta-learned GAN."""
 import dataclasses
 import difflib
-from collections import OrderedDict
-from copy import deepcopy
 from typing import Any, Dict, List, Optional, Tuple
 
 import torch
@@ -11,13 +9,14 @@ from mmengine import dist
 from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapperDict
 from torch import Tensor
-
 from torch.utils._pytree import tree_map
 
 from metagan_mm.core import InnerLoop, InnerLoopConfig, check_pair
 from metagan_mm.core.batching import stack_tree
 
-TensorDict = Dict[str, Tensor]
+from .fewshot_mixin import FewShotMixin
+from .types import TensorDict
+
 
 
 def build_inner_config(cfg: dict) -> InnerLoopConfig:
@@ -43,7 +42,7 @@ class MetaTrainingError(RuntimeError):
     """Raised when too many tasks of a meta-batch fail (NaN/Inf)."""
 
 
-class BaseMetaGAN(BaseGAN):
+class BaseMetaGAN(FewShotMixin, BaseGAN):
     """A GAN whose weights are a meta-learned initialisation.
 
     Subclasses pick the meta-learning algorithm (:meth:`build_algorithm`);
@@ -328,159 +327,3 @@ class BaseMetaGAN(BaseGAN):
                 self.generator_ema.sync_buffers(self.generator)
         else:
             self.generator_ema.sync_parameters(self.generator)
-
-    # ------------------------------------------------------------ few-shot
-    def inner_loop_with_steps(self, steps: Optional[int]) -> InnerLoop:
-        """The inner loop, or a copy running ``steps`` inner steps."""
-        if steps is None or steps == self.inner_cfg.steps:
-            return self.inner_loop
-        cfg = deepcopy(self.inner_cfg)
-        cfg.steps = steps
-        cfg.validate()
-        return InnerLoop(self.generator, self.discriminator, cfg)
-
-    def adapt(self,
-              support: Tensor,
-              steps: Optional[int] = None,
-              seed: int = 0) -> Tuple[TensorDict, TensorDict]:
-        """Adapt a copy of the meta-weights to ``support`` images.
-
-        The meta-weights are left untouched. With ``fewshot_init='random'``
-        the inner loop starts instead from freshly initialised copies of G
-        and D (every module's ``reset_parameters``, under a forked torch RNG
-        seeded with ``seed``: repeatable, global RNG untouched).
-
-        Args:
-            support (Tensor): ``[K, C, H, W]`` images, normalised like the
-                training data (``[-1, 1]``).
-            steps (int, optional): Inner steps (default: as in training).
-            seed (int): Seed of the inner-loop noise (and of the fresh
-                weights with ``fewshot_init='random'``).
-
-        Returns:
-            tuple: Adapted generator parameters and buffers.
-        """
-        g_init = d_init = g_bufs = d_bufs = None
-        if getattr(self, 'fewshot_init', 'meta') == 'random':
-            fresh = []
-            devices = [self.device] if self.device.type == 'cuda' else []
-            with torch.random.fork_rng(devices=devices):
-                torch.manual_seed(seed)
-                for module in (self.generator, self.discriminator):
-                    module = deepcopy(module)
-                    for m in module.modules():
-                        if hasattr(m, 'reset_parameters'):
-                            m.reset_parameters()
-                    fresh.append(
-                        (OrderedDict((k, v.detach()) for k, v in
-                                     module.named_parameters()),
-                         OrderedDict((k, v.detach()) for k, v in
-                                     module.named_buffers())))
-            (g_init, g_bufs), (d_init, d_bufs) = fresh
-        if steps == 0:  # the initial model itself, without adaptation
-            if g_init is not None:
-                return g_init, g_bufs
-            return ({k: v.detach() for k, v in
-                     self.generator.named_parameters()},
-                    {k: v.detach() for k, v in self.generator.named_buffers()})
-        loop = self.inner_loop_with_steps(steps)
-        gen = torch.Generator().manual_seed(seed)
-        rand = loop.sample_randomness(1, support.shape[0], self.noise_size,
-                                      gen)
-        rand = {k: v[0] for k, v in rand.items()}
-        g_lrs, d_lrs = self.adaptation_rates()
-        with torch.enable_grad():
-            result = loop.adapt(support.to(self.device), g_params=g_init,
-                                d_params=d_init,
-                                rand=rand,
-                                g_lrs=g_lrs,
-                                d_lrs=d_lrs,
-                                create_graph=False,
-                                g_buffers=g_bufs,
-                                d_buffers=d_bufs)
-        return ({k: v.detach() for k, v in result.g_params.items()},
-                {k: v.detach() for k, v in result.g_buffers.items()})
-
-    def fewshot_step(self,
-                     data: dict,
-                     num_samples: int,
-                     steps: Optional[int] = None,
-                     seed: int = 0) -> List[dict]:
-        """Adapt to each class of an evaluation batch and generate.
-
-        Args:
-            data (dict): A collated batch of ``EpisodicDataset(mode='eval')``
-                items: ``inputs`` with ``support`` ``[B, K, C, H, W]`` and
-                ``reference`` ``[B, R, C, H, W]`` (zero-padded; each
-                sample's ``num_reference`` says how many are real).
-            num_samples (int): Images to generate per class.
-            steps (int, optional): Adaptation steps (default: training's;
-                0 evaluates the meta-model without adaptation).
-            seed (int): Base seed; class ``c`` uses ``seed + c``.
-
-        Returns:
-            list[dict]: Per class ``class_idx``, ``class_name``, ``fake``
-            ``[M, C, H, W]``, ``real`` ``[R, C, H, W]`` and ``support``
-            ``[K, C, H, W]``, all in ``[-1, 1]`` on the CPU.
-        """
-        inputs, samples = data['inputs'], data['data_samples']
-        if not isinstance(samples, (list, tuple)):
-            samples = samples.split() if hasattr(samples, 'split') else [
-                samples
-            ]
-        support = self._normalise(inputs['support'])
-        reference = self._normalise(inputs['reference'])
-        out = []
-        for b, sample in enumerate(samples):
-            meta = sample.metainfo
-            num_ref = int(meta.get('num_reference', reference.shape[1]))
-            fake = self.generate_adapted(support[b], num_samples, steps,
-                                         seed + int(meta['class_idx']))
-            out.append(
-                dict(class_idx=int(meta['class_idx']),
-                     class_name=meta.get('class_name', str(meta['class_idx'])),
-                     fake=fake.cpu(),
-                     real=reference[b, :num_ref].cpu(),
-                     support=support[b].cpu()))
-        return out
-
-    def _normalise(self, images: Any) -> Tensor:
-        """Normalise a ``[B, N, C, H, W]`` uint8 batch like training data."""
-        if isinstance(images, (list, tuple)):
-            images = torch.stack(list(images))
-        return self.data_preprocessor(dict(inputs=images), False)['inputs']
-
-    def adaptation_rates(
-            self) -> Tuple[Optional[TensorDict], Optional[TensorDict]]:
-        """Learned inner learning rates (G, D) for adaptation, if any."""
-        return None, None
-
-    @torch.no_grad()
-    def generate_adapted(self,
-                         support: Tensor,
-                         num: int,
-                         steps: Optional[int] = None,
-                         seed: int = 0) -> Tensor:
-        """Adapt to ``support`` and generate ``num`` images in ``[-1, 1]``.
-
-        Args:
-            support (Tensor): ``[K, C, H, W]`` normalised support images.
-            num (int): Number of images to generate.
-            steps (int, optional): Inner steps (default: as in training).
-            seed (int): Seed of adaptation and generation noise.
-
-        Returns:
-            Tensor: ``[num, C, H, W]`` generated images.
-        """
-        g_params, g_buffers = self.adapt(support, steps, seed)
-        gen = torch.Generator().manual_seed(seed + 1)
-        noise = torch.randn(num, self.noise_size, generator=gen).to(
-            self.device)
-        was_training = self.generator.training
-        self.generator.eval()
-        try:
-            out = self.inner_loop.generate(g_params, g_buffers or None, noise)
-        finally:
-            self.generator.train(was_training)
-        return out
-
