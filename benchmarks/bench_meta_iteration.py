@@ -139,6 +139,10 @@ def bench_runner(iters, batched):
             work_dir=work_dir,
             cfg_options={
                 'model.inner_loop.steps': STEPS,
+                # FIGR's full-width nets, as in bare/figr-ref (the quick
+                # start config narrows them)
+                'model.generator.base_channels': 64,
+                'model.discriminator.base_channels': 64,
                 'model.batched': batched,
                 'train_dataloader.batch_size': T,
                 'train_dataloader.dataset.k_shot': K,
