@@ -254,3 +254,11 @@ def test_second_order_maml_falls_back_to_first_order_on_oom(monkeypatch):
     model.algorithm = model.build_algorithm()
     with pytest.raises(MetaTrainingError, match='first_order=True'):
         model.train_step(batch(k_shot=2), optim(model, lr=0.01))
+
+
+def test_batched_auto_loops_on_cpu_and_bad_values_fail_at_build():
+    model = build(model_cfg(batched='auto'))
+    assert model.use_batched(torch.zeros(2, 4, 1, 32, 32)) is False
+    assert build(model_cfg(batched=True)).use_batched(torch.zeros(1)) is True
+    with pytest.raises(ValueError, match="batched='yes'; use True, False"):
+        build(model_cfg(batched='yes'))

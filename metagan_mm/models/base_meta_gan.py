@@ -1,7 +1,7 @@
 """OpenMMLab glue shared by every meta-learned GAN."""
 import dataclasses
 import difflib
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import torch
 from mmagic.models.base_models import BaseGAN
@@ -65,8 +65,11 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
             ``steps``, ``g_lr``, ``d_lr``, ``optimizer``, ``loss``...
         noise_size (int, optional): Noise size of the generator.
         ema_config (dict, optional): mmagic EMA config of the generator.
-        batched (bool): Run the inner loops of a meta-batch as one vmapped
-            computation (falls back to a loop where vmap cannot be used).
+        batched (bool | str): Run the inner loops of a meta-batch as one
+            vmapped computation (True), as a loop over tasks (False), or
+            ``'auto'`` (default): vmapped on CUDA, a loop on the CPU, where
+            vmapped convolutions were measured no faster (README,
+            Benchmarks). Architectures vmap cannot batch always loop.
         max_failed_fraction (float): Stop training when more than this
             fraction of a meta-batch has non-finite inner losses.
         seed (int): Seed of the per-task noise.
@@ -84,7 +87,7 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
                  inner_loop: Optional[dict] = None,
                  noise_size: Optional[int] = None,
                  ema_config: Optional[dict] = None,
-                 batched: bool = True,
+                 batched: Union[bool, str] = 'auto',
                  max_failed_fraction: float = 0.5,
                  seed: int = 0,
                  fewshot_init: str = 'meta') -> None:
@@ -106,10 +109,18 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
         check_pair(self.generator, self.discriminator, self.noise_size)
         self.inner_loop = InnerLoop(self.generator, self.discriminator,
                                     self.inner_cfg)
+        if batched not in (True, False, 'auto'):
+            raise ValueError(f"batched={batched!r}; use True, False or 'auto'.")
         self.batched = batched
         self.max_failed_fraction = max_failed_fraction
         self.seed = seed
         self.algorithm = self.build_algorithm()
+
+    def use_batched(self, tasks: Tensor) -> bool:
+        """Whether this meta-batch's inner loops run vmapped."""
+        if self.batched == 'auto':
+            return tasks.is_cuda
+        return bool(self.batched)
 
     # ------------------------------------------------------------ algorithm
     def build_algorithm(self) -> Any:
@@ -227,7 +238,7 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
             self._task_indices(samples, tasks.shape[0], curr_iter),
             tasks.shape[1])
         g_grads, d_grads, logs = self.algorithm.meta_gradients(
-            self.inner_loop, tasks, rand, batched=self.batched,
+            self.inner_loop, tasks, rand, batched=self.use_batched(tasks),
             **self.algorithm_kwargs(samples))
         num_tasks, num_skipped = int(logs['num_tasks']), int(
             logs['num_skipped'])

@@ -16,7 +16,7 @@ model = dict(
     inner_loop=dict(
         steps=5, g_lr=1e-2, d_lr=1e-2, optimizer='sgd', loss='wgan-gp',
         gp_weight=10.0),
-    batched=True,
+    batched='auto',  # vmap over tasks on CUDA, a loop on CPU
     max_failed_fraction=0.5)
 
 optim_wrapper = dict(

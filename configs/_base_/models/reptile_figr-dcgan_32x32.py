@@ -18,7 +18,7 @@ model = dict(
         d_steps_per_g_step=1,
         loss='wgan-gp',
         gp_weight=10.0),
-    batched=True,
+    batched='auto',  # vmap over tasks on CUDA, a loop on CPU
     max_failed_fraction=0.5)
 
 optim_wrapper = dict(
