@@ -142,3 +142,32 @@ def test_fewshot_loops_report_their_length_to_mmagic_timer_hook():
     loop = FewShotIterMixin.__new__(FewShotIterMixin)
     loop.dataloader = [0] * 10
     assert loop.total_length == 10
+
+
+def _metrics(log):
+    line = [ln for ln in log.splitlines() if 'Iter(test)' in ln][-1]
+    pairs = line.split('Iter(test)')[1].split()[1:]
+    return {k.rstrip(':'): float(v) for k, v in zip(pairs[::2], pairs[1::2])
+            if k.startswith('fewshot')}
+
+
+def test_two_rank_evaluation_equals_one_rank(trained, tmp_path):
+    import socket
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    env = {'METAGAN_FEATURE_NET': trained['fnet'], 'PORT': str(port),
+           'PYTHON': sys.executable, 'OMP_NUM_THREADS': '1'}
+    options = ['--cfg-options', 'test_cfg.num_samples=8']
+    one = _run([sys.executable, 'tools/test.py', CONFIG, trained['ckpt'],
+                '--work-dir', str(tmp_path / 'one'), *options], env=env)
+    assert one.returncode == 0, one.stderr[-3000:]
+    two = _run(['bash', 'tools/dist_test.sh', CONFIG, trained['ckpt'], '2',
+                '--work-dir', str(tmp_path / 'two'), *options], env=env)
+    assert two.returncode == 0, two.stderr[-3000:]
+    m1, m2 = _metrics(one.stdout + one.stderr), _metrics(two.stdout +
+                                                         two.stderr)
+    assert {'fewshot/fid', 'fewshot/fidelity', 'fewshot/kid'} <= set(m1)
+    for key in ('fewshot/fid', 'fewshot/fid_class_mean', 'fewshot/fidelity',
+                'fewshot/diversity', 'fewshot/kid'):
+        assert m2[key] == pytest.approx(m1[key], rel=1e-3, abs=1e-4), key
