@@ -4,15 +4,11 @@ import copy
 import pytest
 import torch
 import torch.nn.functional as F
-from mmengine.logging import MessageHub
-from mmengine.optim import OptimWrapper, OptimWrapperDict
-from mmengine.registry import init_default_scope
-from mmagic.structures import DataSample
+from meta_gan_helpers import (batch, build, message_hub,  # noqa: F401
+                              model_cfg, optim, params)
 from torch import nn
 
-import metagan_mm  # noqa: F401
 from metagan_mm.core import InnerLoop, InnerLoopConfig, Pooled
-from metagan_mm.registry import MODELS
 
 NZ = 3
 
@@ -122,37 +118,6 @@ def test_pooled_non_finite_loss_skips_every_task_with_zero_grads():
 
 
 # ---------------------------------------------------------------- models
-def model_cfg(type_='ReptileGAN', **extra):
-    cfg = dict(
-        type=type_,
-        data_preprocessor=dict(type='DataPreprocessor', mean=[127.5],
-                               std=[127.5], data_keys=None),
-        generator=dict(type='FIGRDCGANGenerator', noise_size=8,
-                       out_scale=32, out_channels=1, base_channels=4),
-        discriminator=dict(type='FIGRDCGANDiscriminator', in_scale=32,
-                           in_channels=1, base_channels=4),
-        inner_loop=dict(steps=2, g_lr=0.05, d_lr=0.05, optimizer='sgd'))
-    cfg.update(extra)
-    return cfg
-
-
-def build(cfg):
-    init_default_scope('mmagic')
-    torch.manual_seed(0)
-    return MODELS.build(cfg)
-
-
-def params(module):
-    return {k: v.detach().clone() for k, v in module.named_parameters()}
-
-
-@pytest.fixture(autouse=True)
-def message_hub():
-    hub = MessageHub.get_instance('test_baselines')
-    hub.update_info('iter', 0)
-    return hub
-
-
 def test_random_fewshot_init_starts_from_fresh_repeatable_weights():
     model = build(model_cfg(fewshot_init='random'))
     meta_g, meta_d = params(model.generator), params(model.discriminator)
@@ -200,19 +165,9 @@ def test_bad_fewshot_init_fails_at_build():
 
 def test_transfer_gan_train_step_changes_weights_and_skips_nothing():
     model = build(model_cfg('TransferGAN'))
-    gen = torch.Generator().manual_seed(0)
-    data = dict(
-        inputs=torch.randint(0, 256, (3, 4, 1, 32, 32), generator=gen,
-                             dtype=torch.uint8),
-        data_samples=[DataSample(metainfo=dict(task_index=i, k_shot=4))
-                      for i in range(3)])
+    data = batch(num_tasks=3)
     before_g, before_d = params(model.generator), params(model.discriminator)
-    optim = OptimWrapperDict(**{
-        name: OptimWrapper(torch.optim.Adam(
-            getattr(model, name).parameters(), lr=1e-3))
-        for name in ('generator', 'discriminator')
-    })
-    logs = model.train_step(copy.deepcopy(data), optim)
+    logs = model.train_step(copy.deepcopy(data), optim(model, lr=1e-3))
     assert float(logs['tasks_skipped']) == 0
     assert torch.isfinite(logs['loss_inner_d_loss_first'])
     assert torch.isfinite(logs['loss_inner_g_loss_first'])

@@ -194,8 +194,13 @@ class FewShotFeatureMetric(BaseMetric):
             self.results.append(self.process_class(item))
 
     def process_class(self, item: Dict[str, Any]) -> Dict[str, Any]:
-        """The results entry of one class (implemented by subclasses)."""
-        raise NotImplementedError
+        """The results entry of one class: features of its generated and
+        real images (FID, KID and fidelity use these; others override)."""
+        return dict(
+            class_idx=item['class_idx'],
+            class_name=item['class_name'],
+            fake=self.features(item['fake']).astype(np.float32),
+            real=self.features(item['real']).astype(np.float32))
 
 
 def group_by_class(results: Sequence[Dict[str, Any]],

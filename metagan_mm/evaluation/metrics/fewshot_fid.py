@@ -39,14 +39,6 @@ class FewShotFID(FewShotFeatureMetric):
         super().__init__(feature_net, **kwargs)
         self.per_class = per_class
 
-    def process_class(self, item: Dict[str, Any]) -> Dict[str, Any]:
-        """Features of the class's generated and real images."""
-        return dict(
-            class_idx=item['class_idx'],
-            class_name=item['class_name'],
-            fake=self.features(item['fake']).astype(np.float32),
-            real=self.features(item['real']).astype(np.float32))
-
     def compute_metrics(self, results: Sequence[Dict[str, Any]]) -> dict:
         """Pooled and per-class FID.
 

@@ -1,7 +1,6 @@
 """Class fidelity of few-shot generations (nearest-class-mean classifier)."""
 from typing import Any, Dict, Sequence
 
-import numpy as np
 
 from metagan_mm.registry import METRICS
 from ..functional import (class_means, nearest_class_mean_loo,
@@ -30,14 +29,6 @@ class FewShotFidelity(FewShotFeatureMetric):
         feature_net (dict | nn.Module): Feature network config.
         **kwargs: ``batch_size``, ``device``, ``collect_device``, ``prefix``.
     """
-
-    def process_class(self, item: Dict[str, Any]) -> Dict[str, Any]:
-        """Features of the class's generated and real images."""
-        return dict(
-            class_idx=item['class_idx'],
-            class_name=item['class_name'],
-            fake=self.features(item['fake']).astype(np.float32),
-            real=self.features(item['real']).astype(np.float32))
 
     def compute_metrics(self, results: Sequence[Dict[str, Any]]) -> dict:
         """Fidelity of the generated and (leave-one-out) real images.

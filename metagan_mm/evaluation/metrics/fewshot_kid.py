@@ -57,14 +57,6 @@ class FewShotKID(FewShotFeatureMetric):
         self.seed = int(seed)
         self.per_class = per_class
 
-    def process_class(self, item: Dict[str, Any]) -> Dict[str, Any]:
-        """Features of the class's generated and real images."""
-        return dict(
-            class_idx=item['class_idx'],
-            class_name=item['class_name'],
-            fake=self.features(item['fake']).astype(np.float32),
-            real=self.features(item['real']).astype(np.float32))
-
     def _kid(self, fake: np.ndarray, real: np.ndarray, seed: int) -> tuple:
         return kid_subsets(fake, real, self.num_subsets, self.subset_size,
                            seed, **self.kernel)
