@@ -25,13 +25,13 @@ optim_wrapper = dict(
     discriminator=dict(optimizer=dict(lr=5e-4)))
 train_dataloader = dict(batch_size=4)
 
-train_cfg = dict(type='MetaIterBasedTrainLoop', max_iters=200)
-default_hooks = dict(checkpoint=dict(interval=100))
+train_cfg = dict(type='MetaIterBasedTrainLoop', max_iters=600)
+default_hooks = dict(checkpoint=dict(interval=200))
 custom_hooks = [
     dict(
         type='FewShotVisualizationHook',
         dataset={{_base_.unseen_fewshot_dataset}},
-        interval=100,
+        interval=200,
         num_classes=4,
         num_samples=8),
 ]
