@@ -1,7 +1,7 @@
 """Functional inner-loop optimisers on fast-weight dicts (torch only)."""
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Dict, Mapping, Optional, Tuple, Union
+from typing import Dict, List, Mapping, Optional, Set, Tuple, Union
 
 import torch
 from torch import Tensor
@@ -25,11 +25,19 @@ def resolve_rates(params: Mapping[str, Tensor], default: float,
 
 @dataclass
 class AdamState:
-    """Per-task Adam state: step count and first/second moments."""
+    """Per-task Adam state: step count and first/second moments.
+
+    ``owned`` holds the ids of the tensors the multi-tensor path allocated
+    itself (the moments and the parameters it returned); only those are
+    updated in place by the next step, never the caller's meta-weights.
+    """
 
     step: int = 0
     m: Dict[str, Tensor] = field(default_factory=dict)
     v: Dict[str, Tensor] = field(default_factory=dict)
+    owned: Set[int] = field(default_factory=set)
+    # keeps the owned parameters alive so their ids cannot be reused
+    owned_params: List[Tensor] = field(default_factory=list, repr=False)
 
 
 def sgd_update(params: Mapping[str, Tensor], grads: Mapping[str, Tensor],
@@ -54,9 +62,13 @@ def _adam_update_foreach(params: Mapping[str, Tensor],
     ps = [params[k] for k in keys]
     gs = [grads[k] for k in keys]
     if state.m:
-        ms = torch._foreach_mul([state.m[k] for k in keys], b1)
+        ms = [state.m[k] for k in keys]
+        vs = [state.v[k] for k in keys]
+        if not all(id(t) in state.owned for t in ms + vs):
+            ms, vs = torch._foreach_mul(ms, 1.0), torch._foreach_mul(vs, 1.0)
+        torch._foreach_mul_(ms, b1)
         torch._foreach_add_(ms, gs, alpha=1 - b1)
-        vs = torch._foreach_mul([state.v[k] for k in keys], b2)
+        torch._foreach_mul_(vs, b2)
         torch._foreach_addcmul_(vs, gs, gs, value=1 - b2)
     else:
         ms = torch._foreach_mul(gs, 1 - b1)
@@ -66,10 +78,14 @@ def _adam_update_foreach(params: Mapping[str, Tensor],
     torch._foreach_clamp_min_(denom, _V_FLOOR)
     torch._foreach_sqrt_(denom)
     torch._foreach_add_(denom, eps)
-    steps = torch._foreach_div(ms, denom)
-    torch._foreach_mul_(steps, [float(rates[k]) / (1 - b1**step) for k in keys])
-    new = AdamState(step=step, m=dict(zip(keys, ms)), v=dict(zip(keys, vs)))
-    return OrderedDict(zip(keys, torch._foreach_sub(ps, steps))), new
+    torch._foreach_div_(denom, [float(rates[k]) / (1 - b1**step) for k in keys])
+    if all(id(p) in state.owned for p in ps):
+        torch._foreach_addcdiv_(ps, ms, denom, value=-1.0)  # our own copies
+    else:
+        ps = torch._foreach_addcdiv(ps, ms, denom, value=-1.0)
+    new = AdamState(step=step, m=dict(zip(keys, ms)), v=dict(zip(keys, vs)),
+                    owned={id(t) for t in ps + ms + vs}, owned_params=ps)
+    return OrderedDict(zip(keys, ps)), new
 
 
 def _foreach_ok(params: Mapping[str, Tensor], grads: Mapping[str, Tensor],
