@@ -172,8 +172,8 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
             param.grad = None if grad is None else grad.detach().to(
                 param.dtype).clone()
 
-    def sync_meta_gradients(self, num_valid: int,
-                            extra: Tuple[torch.nn.Module, ...] = ()) -> int:
+    def sync_meta_gradients(self, num_valid: int, total_valid: int,
+                            extra: Tuple[torch.nn.Module, ...] = ()) -> None:
         """Average meta-gradients over every valid task of every rank.
 
         Each rank's gradients are means over its ``num_valid`` valid tasks;
@@ -182,31 +182,26 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
 
         Args:
             num_valid (int): Valid tasks on this rank.
+            total_valid (int): Valid tasks over all ranks (from
+                :meth:`_check_failures`, which already reduced the counts).
             extra (tuple): More modules/parameters holding meta-gradients.
-
-        Returns:
-            int: Valid tasks over all ranks.
         """
         if dist.get_world_size() == 1:
-            return num_valid
-        count = torch.tensor([float(num_valid)])
-        dist.all_reduce(count)
-        total = int(count.item())
+            return
         params = [
             p for m in (self.generator, self.discriminator) + tuple(extra)
             for p in m.parameters() if p.grad is not None
         ]
         if not params:
-            return total
+            return
         flat = torch.cat([p.grad.flatten() for p in params]) * num_valid
         dist.all_reduce(flat)
-        flat /= max(total, 1)
+        flat /= max(total_valid, 1)
         offset = 0
         for p in params:
             n = p.grad.numel()
             p.grad.copy_(flat[offset:offset + n].view_as(p.grad))
             offset += n
-        return total
 
     def _average_buffers(self, module: torch.nn.Module,
                          buffers: TensorDict) -> None:
@@ -242,11 +237,11 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
             **self.algorithm_kwargs(samples))
         num_tasks, num_skipped = int(logs['num_tasks']), int(
             logs['num_skipped'])
-        self._check_failures(num_tasks, num_skipped, curr_iter)
+        total_valid = self._check_failures(num_tasks, num_skipped, curr_iter)
         self._write_grads(self.generator, g_grads)
         self._write_grads(self.discriminator, d_grads)
         self.write_extra_grads(logs)
-        self.sync_meta_gradients(num_tasks - num_skipped,
+        self.sync_meta_gradients(num_tasks - num_skipped, total_valid,
                                  self.meta_extra_modules())
         log_vars = self._grad_norms()
         for name in self.outer_optimizer_names():
@@ -292,7 +287,9 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
         """Write meta-gradients of :meth:`meta_extra_modules` (no-op)."""
 
     def _check_failures(self, num_tasks: int, num_skipped: int,
-                        curr_iter: int) -> None:
+                        curr_iter: int) -> int:
+        """Stop when too many tasks of all ranks failed; return valid tasks
+        over all ranks."""
         total = torch.tensor([float(num_tasks), float(num_skipped)])
         if dist.get_world_size() > 1:
             dist.all_reduce(total)
@@ -305,6 +302,7 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
                 'updated and the last checkpoint is intact. Lower the inner '
                 'learning rates (inner_loop.g_lr / d_lr), use gradient '
                 'clipping, or check the data for broken images.')
+        return int(total[0] - total[1])
 
     def _grad_norms(self) -> Dict[str, Tensor]:
         out = {}
