@@ -9,6 +9,7 @@ Usage::
 
     python benchmarks/bench_inner_loop.py --device cuda --iters 5
     python benchmarks/bench_inner_loop.py --quick          # tiny CPU smoke run
+    python benchmarks/bench_inner_loop.py --memory-only    # 2nd-order memory
 """
 import argparse
 import gc
@@ -38,12 +39,14 @@ from metagan_mm.core import (MAML, InnerLoop, InnerLoopConfig,  # noqa: E402
 K_SHOT, NUM_QUERY = 4, 4
 
 
-def build(device: str, steps: int, base_channels: int) -> InnerLoop:
+def build(device: str, steps: int, base_channels: int,
+          grad_checkpoint: bool = False) -> InnerLoop:
     """32x32, 1-channel FIGR DCGAN pair and an Adam inner loop."""
     torch.manual_seed(0)
     g = FIGRDCGANGenerator(100, 32, 1, base_channels).to(device)
     d = FIGRDCGANDiscriminator(32, 1, base_channels).to(device)
-    cfg = InnerLoopConfig(steps=steps, optimizer='adam', g_lr=1e-4, d_lr=1e-4)
+    cfg = InnerLoopConfig(steps=steps, optimizer='adam', g_lr=1e-4, d_lr=1e-4,
+                          grad_checkpoint=grad_checkpoint)
     return InnerLoop(g, d, cfg)
 
 
@@ -55,7 +58,7 @@ def make_step(name: str, loop: InnerLoop, tasks: torch.Tensor,
     if name == 'reptile':
         alg, n_img = Reptile(), K_SHOT
         tasks = tasks[:, :K_SHOT]
-    elif name.startswith('maml'):
+    elif name.startswith('maml'):  # maml-fo, maml-so, maml-so-ckpt
         alg, n_img = MAML(K_SHOT, first_order=name.endswith('fo')), n
     else:
         alg, n_img = MetaSGD(K_SHOT, first_order=False), n
@@ -109,7 +112,8 @@ def cell(args, alg: str, num_tasks: int, batched: bool, steps: int
          ) -> Tuple[float, float]:
     """Measure one configuration, in a subprocess on CPU."""
     if args.device.startswith('cuda') or args.in_process:
-        loop = build(args.device, steps, args.base_channels)
+        loop = build(args.device, steps, args.base_channels,
+                     grad_checkpoint=alg.endswith('-ckpt'))
         gen = torch.Generator().manual_seed(0)
         tasks = (torch.rand(num_tasks, K_SHOT + NUM_QUERY, 1, 32, 32,
                             generator=gen) * 2 - 1).to(args.device)
@@ -149,16 +153,19 @@ def print_row(r: Dict[str, object], device: str) -> None:
 
 
 def run_memory_vs_steps(args) -> None:
-    print(f'\nsecond-order MAML memory vs inner steps (T={args.mem_tasks}, '
-          f'batched and sequential)')
-    print(f'{"steps":>5} {"mem b MB":>9} {"mem s MB":>9} {"t/s b":>7} '
-          f'{"t/s s":>7} {"device":>8}')
+    print(f'\nsecond-order MAML memory vs inner steps (T={args.mem_tasks}; '
+          'b = batched, s = sequential, ck = sequential with '
+          'inner_loop.grad_checkpoint=True)')
+    print(f'{"steps":>5} {"mem b MB":>9} {"mem s MB":>9} {"mem ck MB":>10} '
+          f'{"t/s b":>7} {"t/s s":>7} {"t/s ck":>7} {"device":>8}')
     for steps in args.mem_steps:
         out = [cell(args, 'maml-so', args.mem_tasks, b, steps)
                for b in (True, False)]
+        out.append(cell(args, 'maml-so-ckpt', args.mem_tasks, False, steps))
         print(f'{steps:>5} {out[0][1]:>9.1f} {out[1][1]:>9.1f} '
-              f'{args.mem_tasks / out[0][0]:>7.2f} '
-              f'{args.mem_tasks / out[1][0]:>7.2f} {args.device:>8}', flush=True)
+              f'{out[2][1]:>10.1f} ' + ' '.join(
+                  f'{args.mem_tasks / o[0]:>7.2f}' for o in out)
+              + f' {args.device:>8}', flush=True)
 
 
 def parse_args(argv=None):
@@ -174,6 +181,8 @@ def parse_args(argv=None):
     p.add_argument('--mem-steps', type=int, nargs='+', default=[1, 2, 5, 10])
     p.add_argument('--mem-tasks', type=int, default=4)
     p.add_argument('--no-memory-sweep', action='store_true')
+    p.add_argument('--memory-only', action='store_true',
+                   help='only the second-order memory sweep')
     p.add_argument('--in-process', action='store_true',
                    help='do not isolate CPU cells in subprocesses')
     p.add_argument('--cell', help=argparse.SUPPRESS)
@@ -200,8 +209,9 @@ def main(argv=None) -> None:
           f'base_channels={args.base_channels} | iters={args.iters}')
     print('reptile adapts on the K support images; MAML/Meta-SGD adapt on K '
           'and evaluate on Q query images; t/s = tasks per second')
-    print_header('meta-gradient throughput')
-    run_table(args)
+    if not args.memory_only:
+        print_header('meta-gradient throughput')
+        run_table(args)
     if not args.no_memory_sweep:
         run_memory_vs_steps(args)
 

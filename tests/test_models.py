@@ -179,26 +179,39 @@ def test_amp_loss_scale_is_compensated_before_the_wrapper_unscales():
         assert torch.equal(seen, grad)
 
 
-def test_second_order_maml_falls_back_to_first_order_on_oom(monkeypatch):
+@pytest.mark.parametrize('checkpoint_fits', [True, False])
+def test_second_order_maml_on_oom_checkpoints_then_goes_first_order(
+        monkeypatch, checkpoint_fits):
     model = build(model_cfg('MAMLGAN', num_support=2, first_order=False))
+    assert model.inner_loop.cfg.grad_checkpoint is False
     calls = []
     original = type(model.algorithm).meta_gradients
 
-    def fail_second_order(self, *args, **kwargs):
-        calls.append(self.first_order)
-        if not self.first_order:
+    def fail_second_order(self, loop, *args, **kwargs):
+        calls.append((self.first_order, loop.cfg.grad_checkpoint))
+        if not self.first_order and not (checkpoint_fits
+                                         and loop.cfg.grad_checkpoint):
             raise torch.OutOfMemoryError('CUDA out of memory (simulated)')
-        return original(self, *args, **kwargs)
+        return original(self, loop, *args, **kwargs)
 
     monkeypatch.setattr(type(model.algorithm), 'meta_gradients',
                         fail_second_order)
     logs = model.train_step(batch(k_shot=2), optim(model, lr=0.01))
-    assert calls == [False, True]
-    assert model.first_order and float(logs['tasks_skipped']) == 0.0
+    if checkpoint_fits:
+        assert calls == [(False, False), (False, True)]
+        assert not model.first_order
+    else:
+        assert calls == [(False, False), (False, True), (True, True)]
+        assert model.first_order
+    assert model.inner_loop.cfg.grad_checkpoint is True
+    assert float(logs['tasks_skipped']) == 0.0
     model.oom_fallback = False
     model.first_order = False
+    model.inner_cfg.grad_checkpoint = False
     model.algorithm = model.build_algorithm()
-    with pytest.raises(MetaTrainingError, match='first_order=True'):
+    checkpoint_fits = False
+    with pytest.raises(MetaTrainingError,
+                       match='grad_checkpoint=True.*first_order=True'):
         model.train_step(batch(k_shot=2), optim(model, lr=0.01))
 
 

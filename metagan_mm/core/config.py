@@ -47,6 +47,10 @@ class InnerLoopConfig:
             order (inner gradients treated as constants).
         vmap: Allow :meth:`InnerLoop.adapt_batched` to use ``torch.func.vmap``;
             False always runs tasks sequentially.
+        grad_checkpoint: Gradient checkpointing of the inner steps in second
+            order (see :meth:`InnerLoop.run_task`): memory that no longer
+            grows with the steps by the activations, for about one extra
+            forward per step. Tasks then run sequentially.
     """
 
     steps: int = 5
@@ -60,6 +64,7 @@ class InnerLoopConfig:
     gp_weight: float = 10.0
     create_graph: bool = False
     vmap: bool = True
+    grad_checkpoint: bool = False
 
     def __post_init__(self) -> None:
         self.validate()
@@ -89,7 +94,7 @@ class InnerLoopConfig:
         gp = self.gp_weight
         if not (isinstance(gp, (int, float)) and math.isfinite(gp) and gp >= 0):
             _fail('gp_weight', gp, 'a finite number >= 0', 'use e.g. 10.')
-        for key in ('create_graph', 'vmap'):
+        for key in ('create_graph', 'vmap', 'grad_checkpoint'):
             if not isinstance(getattr(self, key), bool):
                 _fail(key, getattr(self, key), 'a bool', f'set {key}=True/False.')
 

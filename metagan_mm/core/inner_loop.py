@@ -20,6 +20,7 @@ from .config import InnerLoopConfig
 from .optim import AdamState, adam_update, resolve_rates, sgd_update
 from .params import (all_finite, clone_buffers, detach_dict, functional_call,
                      meta_buffers, meta_params)
+from .step_checkpoint import checkpointed_call
 
 TensorDict = Dict[str, Tensor]
 LossFn = Callable[[TensorDict], Tensor]
@@ -199,33 +200,122 @@ class InnerLoop:
 
         return loss_fn
 
+    def inner_step(self, backend: str, real: Tensor, g: TensorDict,
+                   d: TensorDict, gb: TensorDict, db: TensorDict,
+                   rand_s: TensorDict, g_rates: Mapping[str, object],
+                   d_rates: Mapping[str, object], g_state: AdamState,
+                   d_state: AdamState, create_graph: bool):
+        """One inner step: ``d_steps_per_g_step`` D updates, then one G update.
+
+        Args:
+            rand_s: This step's randomness: ``z_d [R, N, nz]``,
+                ``alpha [R, N]``, ``z_g [N, nz]``.
+
+        Returns:
+            ``(g, d, g_state, d_state, d_losses [R], g_loss)``.
+        """
+        d_losses = []
+        for r in range(self.cfg.d_steps_per_g_step):
+            g_in = g if create_graph else detach_dict(g)
+            fake = self.generate(g_in, gb, rand_s['z_d'][r])
+            loss_fn = self.d_step_loss(real, fake, rand_s['alpha'][r], db,
+                                       backend)
+            grads, loss = self._grad(loss_fn, d, backend, create_graph)
+            d, d_state = self._update(d, grads, d_rates, d_state)
+            d_losses.append(loss)
+        d_in = d if create_graph else detach_dict(d)
+        loss_fn = self.g_step_loss(d_in, gb, db, rand_s['z_g'])
+        grads, g_loss = self._grad(loss_fn, g, backend, create_graph)
+        g, g_state = self._update(g, grads, g_rates, g_state)
+        return g, d, g_state, d_state, torch.stack(d_losses), g_loss
+
+    def _checkpointed_step(self, backend: str, real: Tensor, g: TensorDict,
+                           d: TensorDict, gb: TensorDict, db: TensorDict,
+                           rand_s: TensorDict, g_rates: Mapping[str, object],
+                           d_rates: Mapping[str, object], g_state: AdamState,
+                           d_state: AdamState, create_graph: bool):
+        """:meth:`inner_step` as one checkpointed node (second order)."""
+        steps = [g_state.step, d_state.step]
+
+        def fn(tree):
+            g_, d_, gm, gv, dm, dv, g_r, d_r = tree
+            out = self.inner_step(
+                backend, real, g_, d_, gb, db, rand_s, g_r, d_r,
+                AdamState(step=g_state.step, m=gm, v=gv),
+                AdamState(step=d_state.step, m=dm, v=dv), create_graph)
+            g2, d2, gs, ds, d_loss, g_loss = out
+            steps[:] = [gs.step, ds.step]
+            return (g2, d2, gs.m, gs.v, ds.m, ds.v, d_loss.detach(),
+                    g_loss.detach())
+
+        def num_diff(out) -> int:
+            return sum(len(x) for x in out[:6])
+
+        tree = (g, d, g_state.m, g_state.v, d_state.m, d_state.v,
+                dict(g_rates), dict(d_rates))
+        g2, d2, gm, gv, dm, dv, d_loss, g_loss = checkpointed_call(
+            fn, tree, num_diff)
+        return (g2, d2, AdamState(step=steps[0], m=gm, v=gv),
+                AdamState(step=steps[1], m=dm, v=dv), d_loss, g_loss)
+
+    def uses_checkpoint(self, create_graph: bool,
+                        buffers: Optional[TensorDict] = None) -> bool:
+        """Whether inner steps are gradient-checkpointed (see ``cfg``).
+
+        Only second-order sequential adaptation is checkpointed (first order
+        keeps no inner graph to save); modules with buffers (running
+        statistics, updated in place by every forward) are not, since the
+        backward pass re-runs each step, which would update them twice.
+        """
+        if not (self.cfg.grad_checkpoint and create_graph):
+            return False
+        if buffers is None:
+            buffers = {**meta_buffers(self.generator),
+                       **meta_buffers(self.discriminator)}
+        if buffers:
+            self.mapper.note(
+                'metagan_mm: inner_loop.grad_checkpoint ignored: the networks '
+                'have buffers (' + ', '.join(list(buffers)[:3]) + ') that '
+                'recomputation would update twice.')
+            return False
+        return True
+
     def run_task(self, backend: str, real: Tensor, g: TensorDict,
                  d: TensorDict, g_buffers: TensorDict, d_buffers: TensorDict,
                  rand: TensorDict, g_lrs: Optional[TensorDict],
                  d_lrs: Optional[TensorDict], create_graph: bool
                  ) -> AdaptResult:
-        """Adapt on one task (unbatched tensors); buffers are copied first."""
+        """Adapt on one task (unbatched tensors); buffers are copied first.
+
+        With ``cfg.grad_checkpoint`` (second order, ``'autograd'`` backend)
+        every inner step is one checkpointed autograd node
+        (:mod:`metagan_mm.core.step_checkpoint`): only the fast weights,
+        Adam moments and learned rates between steps are kept for the outer
+        backward pass; each step's activations and gradient graph are
+        recomputed during it. Same values (bitwise), memory that grows with
+        the steps by those tensors only, one more run of each step.
+        """
         cfg = self.cfg
         gb, db = clone_buffers(g_buffers), clone_buffers(d_buffers)
         g_rates = resolve_rates(g, cfg.g_lr, g_lrs)
         d_rates = resolve_rates(d, cfg.d_lr, d_lrs)
         g_state, d_state = AdamState(), AdamState()
+        ckpt = backend == 'autograd' and self.uses_checkpoint(
+            create_graph, {**gb, **db})
         d_losses, g_losses = [], []
         for s in range(cfg.steps):
-            for r in range(cfg.d_steps_per_g_step):
-                g_in = g if create_graph else detach_dict(g)
-                fake = self.generate(g_in, gb, rand['z_d'][s, r])
-                loss_fn = self.d_step_loss(real, fake, rand['alpha'][s, r],
-                                           db, backend)
-                grads, loss = self._grad(loss_fn, d, backend, create_graph)
-                d, d_state = self._update(d, grads, d_rates, d_state)
-                d_losses.append(loss)
-            d_in = d if create_graph else detach_dict(d)
-            loss_fn = self.g_step_loss(d_in, gb, db, rand['z_g'][s])
-            grads, loss = self._grad(loss_fn, g, backend, create_graph)
-            g, g_state = self._update(g, grads, g_rates, g_state)
-            g_losses.append(loss)
-        return AdaptResult(g, d, gb, db, torch.stack(d_losses),
+            rand_s = {'z_d': rand['z_d'][s], 'alpha': rand['alpha'][s],
+                      'z_g': rand['z_g'][s]}
+            args = (backend, real, g, d, gb, db, rand_s, g_rates, d_rates,
+                    g_state, d_state, create_graph)
+            if ckpt:
+                g, d, g_state, d_state, d_loss, g_loss = \
+                    self._checkpointed_step(*args)
+            else:
+                g, d, g_state, d_state, d_loss, g_loss = self.inner_step(*args)
+            d_losses.append(d_loss)
+            g_losses.append(g_loss)
+        return AdaptResult(g, d, gb, db, torch.cat(d_losses),
                            torch.stack(g_losses))
 
     # ----------------------------------------------------------- public API
@@ -311,6 +401,11 @@ class InnerLoop:
                              'InnerLoop.sample_randomness(T, N).')
         g, d, gb, db, cg = self._defaults(g_params, d_params, g_buffers,
                                           d_buffers, create_graph)
+        if batched and self.uses_checkpoint(cg, {**gb, **db}):
+            self.mapper.note(
+                'metagan_mm: inner_loop.grad_checkpoint=True runs the tasks '
+                'sequentially (checkpointing does not compose with vmap).')
+            batched = False
 
         def one(backend: str, real_t: Tensor, rand_t: TensorDict):
             res = self.run_task(backend, real_t, g, d, gb, db, rand_t, g_lrs,

@@ -29,8 +29,10 @@ class MAMLGAN(BaseMetaGAN):
             query half, the generator's on the support half.
         oom_fallback (bool): When second-order MAML runs out of GPU memory
             (its memory grows with the inner steps), log a warning and go on
-            first order for the rest of training; False stops with an error
-            that names the options.
+            with gradient checkpointing of the inner steps
+            (``inner_loop.grad_checkpoint``, same values), and if that runs
+            out of memory too, first order for the rest of training; False
+            stops with an error that names the options.
         **kwargs: See :class:`BaseMetaGAN`.
     """
 
@@ -64,7 +66,7 @@ class MAMLGAN(BaseMetaGAN):
         return {}
 
     def train_step(self, data: dict, optim_wrapper: Any) -> Dict[str, Any]:
-        """One meta-iteration; second order falls back to first on OOM."""
+        """One meta-iteration; on OOM, checkpointing, then first order."""
         try:
             return super().train_step(data, optim_wrapper)
         except torch.OutOfMemoryError as err:
@@ -72,14 +74,32 @@ class MAMLGAN(BaseMetaGAN):
                 raise MetaTrainingError(
                     f'{type(self).__name__} ran out of memory ({err}). Lower '
                     'the meta-batch (train_dataloader.batch_size) or '
-                    'inner_loop.steps, or set model.first_order=True (its '
-                    'memory does not grow with the inner steps).') from None
-        print_log(
+                    'inner_loop.steps, set model.inner_loop.grad_checkpoint='
+                    'True (second order in less memory), or set '
+                    'model.first_order=True (its memory does not grow with '
+                    'the inner steps).') from None
+        if not self.inner_cfg.grad_checkpoint:
+            self.inner_cfg.grad_checkpoint = True  # shared with inner_loop
+            if self.inner_loop.uses_checkpoint(True):  # False with buffers
+                self._release_memory(
+                    'second-order MAML ran out of memory; continuing with '
+                    'gradient checkpointing of the inner steps (model.'
+                    'inner_loop.grad_checkpoint=True): same values, less '
+                    'memory, slower.')
+                try:
+                    return super().train_step(data, optim_wrapper)
+                except torch.OutOfMemoryError:
+                    pass
+        self._release_memory(
             'second-order MAML ran out of memory; continuing FIRST ORDER '
             '(model.first_order=True) from here. Set model.oom_fallback='
-            'False to stop instead.', logger='current', level=30)
+            'False to stop instead.')
         self.first_order = True
         self.algorithm = self.build_algorithm()
+        return super().train_step(data, optim_wrapper)
+
+    @staticmethod
+    def _release_memory(message: str) -> None:
+        print_log(message, logger='current', level=30)
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
-        return super().train_step(data, optim_wrapper)

@@ -1,0 +1,154 @@
+"""Gradient checkpointing of second-order inner steps."""
+import warnings
+
+import pytest
+import torch
+from torch import nn
+
+from metagan_mm.architectures import (FIGRDCGANDiscriminator,
+                                      FIGRDCGANGenerator)
+from metagan_mm.core import (MAML, InnerLoop, InnerLoopConfig, MetaSGD)
+from metagan_mm.core.params import index_dict
+
+from conftest import ToyD, ToyG, make_loop, max_diff, toy_tasks
+
+K, N, T = 3, 5, 2
+
+
+def _maml_grads(loop, alg, tasks, rand, batched=False, rates=None):
+    if isinstance(alg, MetaSGD):
+        return alg.meta_gradients(loop, tasks, rand, *rates, batched=batched)
+    return alg.meta_gradients(loop, tasks, rand, batched=batched)
+
+
+@pytest.mark.parametrize('optimizer', ['sgd', 'adam'])
+@pytest.mark.parametrize('dawson', [False, True])
+def test_checkpointed_maml_equals_plain(gen, optimizer, dawson):
+    cfg = dict(steps=3, d_steps_per_g_step=2, optimizer=optimizer)
+    plain, ckpt = make_loop(**cfg), make_loop(grad_checkpoint=True, **cfg)
+    alg = MAML(K, separate_disc_adaptation=dawson)
+    tasks = toy_tasks(T, N)
+    rand = alg.sample_randomness(plain, T, N, generator=gen)
+    g0, d0, logs0 = _maml_grads(plain, alg, tasks, rand)
+    g1, d1, logs1 = _maml_grads(ckpt, alg, tasks, rand)
+    # same forward values; the backward sums in another order (rounding)
+    assert torch.equal(logs0['inner_d_loss'], logs1['inner_d_loss'])
+    assert torch.equal(logs0['outer_g_loss'], logs1['outer_g_loss'])
+    assert max_diff(g0, g1) <= 1e-6 and max_diff(d0, d1) <= 1e-6
+    assert logs0['inner_d_loss'].shape == ((12, ) if dawson else (6, ))
+    # and it is really second order: first order differs
+    g_fo, _, _ = _maml_grads(ckpt, MAML(K, first_order=True), tasks, rand)
+    assert max_diff(g_fo, g1) > 1e-4
+
+
+def test_checkpointed_meta_sgd_rate_gradients_equal_plain(gen):
+    plain = make_loop(steps=2, optimizer='adam', g_lr=1e-2, d_lr=1e-2)
+    ckpt = make_loop(steps=2, optimizer='adam', g_lr=1e-2, d_lr=1e-2,
+                     grad_checkpoint=True)
+    alg = MetaSGD(K, first_order=False)
+    tasks = toy_tasks(T, N)
+    rand = alg.sample_randomness(plain, T, N, generator=gen)
+    out0 = _maml_grads(plain, alg, tasks, rand, rates=alg.init_rates(plain))
+    out1 = _maml_grads(ckpt, alg, tasks, rand, rates=alg.init_rates(ckpt))
+    assert max_diff(out0[0], out1[0]) <= 1e-6
+    for key in ('g_lr_grads', 'd_lr_grads'):
+        assert max_diff(out0[2][key], out1[2][key]) <= 1e-6
+        assert sum(float(v.abs().sum()) for v in out1[2][key].values()) > 0
+
+
+def _tensors_of(value):
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [t for v in value for t in _tensors_of(v)]
+    return []
+
+
+def _graph_saved_bytes(*outputs):
+    """Bytes of the distinct memory blocks that the autograd graph behind
+    ``outputs`` keeps for the backward pass (each node's saved tensors)."""
+    storages, seen = {}, set()
+    stack = [o.grad_fn for o in outputs if o.grad_fn is not None]
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        saved = [getattr(node, a) for a in dir(node) if a.startswith('_saved_')]
+        if hasattr(node, 'saved_tensors'):  # a custom autograd.Function
+            saved.append(node.saved_tensors)
+        for t in _tensors_of(saved):
+            st = t.untyped_storage()
+            storages[st.data_ptr()] = st.nbytes()
+        stack.extend(fn for fn, _ in node.next_functions)
+    return sum(storages.values())
+
+
+def _held_bytes(loop, alg, tasks, rand):
+    out = alg.task_losses(loop, 'autograd', tasks[0], index_dict(rand, 0),
+                          None, None)
+    return _graph_saved_bytes(out['outer_d'], out['outer_g'])
+
+
+def test_checkpointing_holds_less_for_the_outer_backward():
+    """FIGR DCGAN, 6 second-order Adam steps: checkpointing keeps only the
+    per-step weights/moments, far less than the full inner graph."""
+    torch.manual_seed(0)
+    g, d = FIGRDCGANGenerator(16, 32, 1, 8), FIGRDCGANDiscriminator(32, 1, 8)
+    alg = MAML(4)
+    tasks = torch.rand(1, 12, 1, 32, 32) * 2 - 1
+    held = {}
+    for ck in (False, True):
+        loop = InnerLoop(g, d, InnerLoopConfig(
+            steps=6, optimizer='adam', g_lr=1e-3, d_lr=1e-3,
+            grad_checkpoint=ck))
+        rand = alg.sample_randomness(
+            loop, 1, 12, generator=torch.Generator().manual_seed(0))
+        held[ck] = _held_bytes(loop, alg, tasks, rand)
+    assert held[True] < 0.5 * held[False], held
+
+
+class BNToyD(ToyD):
+    """Toy discriminator with running statistics."""
+
+    def __init__(self) -> None:
+        super().__init__(hidden=4)
+        self.bn = nn.BatchNorm1d(4)
+
+    def forward(self, x):
+        return self.net(self.bn(x.flatten(1)))
+
+
+def test_checkpointing_skipped_with_buffers_and_noted(gen):
+    torch.manual_seed(0)
+    loop = InnerLoop(ToyG(3, 4), BNToyD(), InnerLoopConfig(
+        steps=2, optimizer='sgd', g_lr=0.05, d_lr=0.05, grad_checkpoint=True,
+        loss='nonsaturating'))  # batch_norm has no 3rd derivative (GP)
+    alg = MAML(K)
+    tasks = toy_tasks(T, N)
+    rand = alg.sample_randomness(loop, T, N, generator=gen)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        alg.meta_gradients(loop, tasks, rand, batched=False)
+    msgs = [str(w.message) for w in caught]
+    assert any('grad_checkpoint ignored' in m and 'bn.running_mean' in m
+               for m in msgs), msgs
+    assert not loop.uses_checkpoint(True)
+
+
+def test_checkpointing_runs_tasks_sequentially_with_a_note(gen):
+    loop = make_loop(steps=2, grad_checkpoint=True)
+    alg = MAML(K)
+    tasks = toy_tasks(T, N)
+    rand = alg.sample_randomness(loop, T, N, generator=gen)
+    with pytest.warns(RuntimeWarning, match='grad_checkpoint=True runs the '
+                      'tasks sequentially'):
+        _, _, logs = alg.meta_gradients(loop, tasks, rand, batched=True)
+    assert logs['batched'] is False
+    # first order keeps no inner graph: nothing to checkpoint, vmap as usual
+    assert not loop.uses_checkpoint(False)
+
+
+def test_grad_checkpoint_must_be_bool():
+    with pytest.raises(ValueError, match='grad_checkpoint=1 is invalid'):
+        InnerLoopConfig(grad_checkpoint=1)
