@@ -15,7 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from . import gan_losses
-from .batching import TaskMapper
+from .batching import VMAP_ERRORS, TaskMapper
 from .config import InnerLoopConfig
 from .optim import AdamState, adam_update, resolve_rates, sgd_update
 from .params import (all_finite, clone_buffers, detach_dict, functional_call,
@@ -147,11 +147,18 @@ class InnerLoop:
     # -------------------------------------------------------------- gradients
     @staticmethod
     def _grad(loss_fn: LossFn, params: TensorDict, backend: str,
-              create_graph: bool) -> Tuple[TensorDict, Tensor]:
-        """Return ``(d loss / d params, loss)`` with the chosen backend."""
-        if backend == 'func':
+              create_graph: bool, data: tuple = ()) -> Tuple[TensorDict, Tensor]:
+        """Return ``(d loss / d params, loss)`` with the chosen backend.
+
+        ``loss_fn(params, *data)``; with the ``'stacked'`` backend every
+        tensor has a leading task dim and the gradient is vmapped over it.
+        """
+        if backend in ('func', 'stacked'):
             inputs = params if create_graph else detach_dict(params)
-            grads, loss = torch.func.grad_and_value(loss_fn)(inputs)
+            grad_fn = torch.func.grad_and_value(loss_fn)
+            if backend == 'stacked':
+                grad_fn = torch.func.vmap(grad_fn)
+            grads, loss = grad_fn(inputs, *data)
             return grads, loss.detach()
         with torch.enable_grad():
             # Fresh graph nodes: the gradient counts only paths through these
@@ -160,7 +167,7 @@ class InnerLoop:
             inputs = OrderedDict(
                 (k, v.view_as(v) if create_graph and v.requires_grad else
                  v.detach().requires_grad_(True)) for k, v in params.items())
-            loss = loss_fn(inputs)
+            loss = loss_fn(inputs, *data)
             grads = torch.autograd.grad(loss, list(inputs.values()),
                                         create_graph=create_graph,
                                         allow_unused=True)
@@ -177,28 +184,36 @@ class InnerLoop:
                            self.cfg.eps)
 
     # ------------------------------------------------------------ one task
-    def d_step_loss(self, real: Tensor, fake: Tensor, alpha: Tensor,
-                    d_buffers: TensorDict, backend: str) -> LossFn:
-        """Return ``d_params -> D loss`` for fixed real/fake images."""
+    def d_step_loss(self, d_buffers: TensorDict, backend: str) -> LossFn:
+        """Return ``(d_params, real, fake, alpha) -> D loss``."""
         cfg = self.cfg
+        backend = 'func' if backend == 'stacked' else backend
 
-        def loss_fn(d: TensorDict) -> Tensor:
+        def loss_fn(d: TensorDict, real: Tensor, fake: Tensor,
+                    alpha: Tensor) -> Tensor:
             return gan_losses.d_loss(
                 cfg.loss, lambda x: self.discriminate(d, d_buffers, x), real,
                 fake, alpha, cfg.gp_weight, backend)
 
         return loss_fn
 
-    def g_step_loss(self, d: TensorDict, g_buffers: TensorDict,
-                    d_buffers: TensorDict, z: Tensor) -> LossFn:
-        """Return ``g_params -> G loss`` against a fixed discriminator."""
+    def g_step_loss(self, g_buffers: TensorDict,
+                    d_buffers: TensorDict) -> LossFn:
+        """Return ``(g_params, d_params, z) -> G loss``."""
 
-        def loss_fn(g: TensorDict) -> Tensor:
+        def loss_fn(g: TensorDict, d: TensorDict, z: Tensor) -> Tensor:
             fake = self.generate(g, g_buffers, z)
             return gan_losses.g_loss(self.cfg.loss,
                                      self.discriminate(d, d_buffers, fake))
 
         return loss_fn
+
+    def _generate_in(self, backend: str, g: TensorDict, gb: TensorDict,
+                     z: Tensor) -> Tensor:
+        """Fakes of one task, or of all tasks for the ``'stacked'`` backend."""
+        if backend == 'stacked':
+            return torch.func.vmap(lambda p, z_: self.generate(p, gb, z_))(g, z)
+        return self.generate(g, gb, z)
 
     def inner_step(self, backend: str, real: Tensor, g: TensorDict,
                    d: TensorDict, gb: TensorDict, db: TensorDict,
@@ -209,23 +224,24 @@ class InnerLoop:
 
         Args:
             rand_s: This step's randomness: ``z_d [R, N, nz]``,
-                ``alpha [R, N]``, ``z_g [N, nz]``.
+                ``alpha [R, N]``, ``z_g [N, nz]`` (``'stacked'``: ``[R, T,
+                ...]`` and ``[T, ...]``, as are ``real`` and the weights).
 
         Returns:
             ``(g, d, g_state, d_state, d_losses [R], g_loss)``.
         """
         d_losses = []
+        d_loss_fn = self.d_step_loss(db, backend)
         for r in range(self.cfg.d_steps_per_g_step):
             g_in = g if create_graph else detach_dict(g)
-            fake = self.generate(g_in, gb, rand_s['z_d'][r])
-            loss_fn = self.d_step_loss(real, fake, rand_s['alpha'][r], db,
-                                       backend)
-            grads, loss = self._grad(loss_fn, d, backend, create_graph)
+            fake = self._generate_in(backend, g_in, gb, rand_s['z_d'][r])
+            grads, loss = self._grad(d_loss_fn, d, backend, create_graph,
+                                     (real, fake, rand_s['alpha'][r]))
             d, d_state = self._update(d, grads, d_rates, d_state)
             d_losses.append(loss)
         d_in = d if create_graph else detach_dict(d)
-        loss_fn = self.g_step_loss(d_in, gb, db, rand_s['z_g'])
-        grads, g_loss = self._grad(loss_fn, g, backend, create_graph)
+        grads, g_loss = self._grad(self.g_step_loss(gb, db), g, backend,
+                                   create_graph, (d_in, rand_s['z_g']))
         g, g_state = self._update(g, grads, g_rates, g_state)
         return g, d, g_state, d_state, torch.stack(d_losses), g_loss
 
@@ -287,6 +303,13 @@ class InnerLoop:
                  ) -> AdaptResult:
         """Adapt on one task (unbatched tensors); buffers are copied first.
 
+        Backends: ``'autograd'`` (plain autograd), ``'func'`` (torch.func,
+        for use inside an outer ``vmap``) and ``'stacked'``: ``real``, the
+        weights and ``rand`` have a leading task dim ``T``, each gradient
+        is one ``vmap`` over the tasks and the optimiser steps run on the
+        stacked weights (multi-tensor, in place where first order), so the
+        update costs what the sequential loop's does.
+
         With ``cfg.grad_checkpoint`` (second order, ``'autograd'`` backend)
         every inner step is one checkpointed autograd node
         (:mod:`metagan_mm.core.step_checkpoint`): only the fast weights,
@@ -304,8 +327,13 @@ class InnerLoop:
             create_graph, {**gb, **db})
         d_losses, g_losses = [], []
         for s in range(cfg.steps):
-            rand_s = {'z_d': rand['z_d'][s], 'alpha': rand['alpha'][s],
-                      'z_g': rand['z_g'][s]}
+            if backend == 'stacked':  # [T, S, R, ...] -> [R, T, ...]
+                rand_s = {'z_d': rand['z_d'][:, s].transpose(0, 1),
+                          'alpha': rand['alpha'][:, s].transpose(0, 1),
+                          'z_g': rand['z_g'][:, s]}
+            else:
+                rand_s = {'z_d': rand['z_d'][s], 'alpha': rand['alpha'][s],
+                          'z_g': rand['z_g'][s]}
             args = (backend, real, g, d, gb, db, rand_s, g_rates, d_rates,
                     g_state, d_state, create_graph)
             if ckpt:
@@ -315,6 +343,9 @@ class InnerLoop:
                 g, d, g_state, d_state, d_loss, g_loss = self.inner_step(*args)
             d_losses.append(d_loss)
             g_losses.append(g_loss)
+        if backend == 'stacked':  # [S * R, T] -> [T, S * R]
+            return AdaptResult(g, d, gb, db, torch.cat(d_losses).T,
+                               torch.stack(g_losses).T)
         return AdaptResult(g, d, gb, db, torch.cat(d_losses),
                            torch.stack(g_losses))
 
@@ -387,6 +418,33 @@ class InnerLoop:
         """
         return self._adapt_tasks(real, *args, batched=True, **kwargs)
 
+    def _run_stacked(self, real: Tensor, g: TensorDict, d: TensorDict,
+                     gb: TensorDict, db: TensorDict, rand: TensorDict,
+                     g_lrs: Optional[TensorDict], d_lrs: Optional[TensorDict],
+                     create_graph: bool) -> Optional[AdaptResult]:
+        """All tasks with the ``'stacked'`` backend; None (noted) if refused."""
+        self.mapper.last_batched = False
+        if not self.mapper.can_vmap():
+            return None
+        num = real.shape[0]
+
+        def expand(tensors: TensorDict) -> TensorDict:
+            return OrderedDict((k, v.unsqueeze(0).expand(num, *v.shape))
+                               for k, v in tensors.items())
+
+        try:
+            res = self.run_task('stacked', real, expand(g), expand(d), gb, db,
+                                rand, g_lrs, d_lrs, create_graph)
+        except VMAP_ERRORS as err:
+            self.mapper.note_failure('torch.func.vmap', err)
+            return None
+        self.mapper.last_batched = True
+        res.g_buffers = OrderedDict(
+            (k, v.contiguous()) for k, v in expand(res.g_buffers).items())
+        res.d_buffers = OrderedDict(
+            (k, v.contiguous()) for k, v in expand(res.d_buffers).items())
+        return res
+
     def _adapt_tasks(self, real: Tensor, g_params: Optional[TensorDict] = None,
                      d_params: Optional[TensorDict] = None,
                      rand: Optional[TensorDict] = None,
@@ -406,6 +464,10 @@ class InnerLoop:
                 'metagan_mm: inner_loop.grad_checkpoint=True runs the tasks '
                 'sequentially (checkpointing does not compose with vmap).')
             batched = False
+        if batched:
+            res = self._run_stacked(real, g, d, gb, db, rand, g_lrs, d_lrs, cg)
+            if res is not None:
+                return res
 
         def one(backend: str, real_t: Tensor, rand_t: TensorDict):
             res = self.run_task(backend, real_t, g, d, gb, db, rand_t, g_lrs,
