@@ -29,6 +29,11 @@ class _CheckpointedStep(torch.autograd.Function):
                 *leaves: Tensor) -> Tuple[Tensor, ...]:
         ctx.run = run
         ctx.save_for_backward(*leaves)
+        # random layers (dropout) must draw the same numbers when re-run
+        ctx.devices = sorted({t.device.index or 0 for t in leaves
+                              if t.device.type == 'cuda'})
+        ctx.rng = (torch.get_rng_state(),
+                   [torch.cuda.get_rng_state(i) for i in ctx.devices])
         with torch.enable_grad():  # the same kernels as the recomputation
             outs = [o.detach() for o in run(list(leaves))]
         ctx.num_diff_out = meta[1]  # known after the first run
@@ -40,7 +45,10 @@ class _CheckpointedStep(torch.autograd.Function):
         needs = ctx.needs_input_grad[2:]
         leaves = [t.detach().requires_grad_(n)
                   for t, n in zip(ctx.saved_tensors, needs)]
-        with torch.enable_grad():
+        with torch.random.fork_rng(devices=ctx.devices), torch.enable_grad():
+            torch.set_rng_state(ctx.rng[0])
+            for index, state in zip(ctx.devices, ctx.rng[1]):
+                torch.cuda.set_rng_state(state, index)
             outs = ctx.run(leaves)[:ctx.num_diff_out]
         pairs = [(o, g) for o, g in zip(outs, grad_outs)
                  if g is not None and o.requires_grad]

@@ -152,3 +152,32 @@ def test_checkpointing_runs_tasks_sequentially_with_a_note(gen):
 def test_grad_checkpoint_must_be_bool():
     with pytest.raises(ValueError, match='grad_checkpoint=1 is invalid'):
         InnerLoopConfig(grad_checkpoint=1)
+
+
+class DropoutToyD(ToyD):
+    """Toy discriminator with dropout (draws random numbers every call)."""
+
+    def __init__(self) -> None:
+        super().__init__(hidden=4)
+        self.drop = nn.Dropout(0.5)
+
+    def forward(self, x):
+        return self.net(self.drop(x.flatten(1)))
+
+
+def test_checkpointed_step_replays_the_random_numbers_it_drew(gen):
+    """Dropout in a checkpointed step: the re-run in the backward pass draws
+    the same masks, so the gradient is that of the forward pass."""
+    grads = {}
+    for ck in (False, True):
+        torch.manual_seed(0)
+        loop = InnerLoop(ToyG(3, 4), DropoutToyD(), InnerLoopConfig(
+            steps=2, optimizer='sgd', g_lr=0.05, d_lr=0.05,
+            grad_checkpoint=ck, loss='nonsaturating'))
+        alg = MAML(K)
+        tasks = toy_tasks(1, N)
+        rand = alg.sample_randomness(loop, 1, N, generator=gen.manual_seed(3))
+        torch.manual_seed(1)
+        grads[ck] = alg.meta_gradients(loop, tasks, rand, batched=False)[:2]
+    assert max_diff(grads[True][0], grads[False][0]) <= 1e-6
+    assert max_diff(grads[True][1], grads[False][1]) <= 1e-6
