@@ -23,7 +23,7 @@ from .params import (all_finite, clone_buffers, detach_dict, functional_call,
 from .step_checkpoint import checkpointed_call
 
 TensorDict = Dict[str, Tensor]
-LossFn = Callable[[TensorDict], Tensor]
+LossFn = Callable[..., Tensor]  # (params, *data) -> scalar loss
 
 
 @dataclass
