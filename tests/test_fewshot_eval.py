@@ -85,6 +85,26 @@ def test_eval_loop_repeats_and_never_changes_meta_weights(trained,
     assert first['fewshot/fid'] > 0
 
 
+def test_test_run_writes_the_grid_of_the_tested_checkpoint(trained,
+                                                          monkeypatch):
+    monkeypatch.setenv('METAGAN_FEATURE_NET', trained['fnet'])
+    from metagan_mm.utils.runner_setup import build_runner
+    grids = {}
+    for steps in (1, 3):
+        work = trained['work'] / f'test_grid_{steps}'
+        runner = build_runner(
+            CONFIG, work_dir=str(work),
+            cfg_options={'test_cfg.num_samples': 4, 'test_cfg.steps': steps},
+            checkpoint=trained['ckpt'])
+        runner.test()
+        path = work / 'samples' / f'fewshot_test_steps{steps}.png'
+        grids[steps] = np.asarray(Image.open(path))
+        # the config's hook: 4 classes x (support row + 8 generations)
+        assert grids[steps].shape[:2] == (4 * (2 * 34 + 2), 8 * 34 + 2)
+        assert not (work / 'samples' / 'fewshot_iter_0.png').exists()
+    assert not np.array_equal(grids[1], grids[3])  # the steps were used
+
+
 def _png(path, array):
     Image.fromarray(array).save(path)
     return str(path)

@@ -52,7 +52,9 @@ class FewShotVisualizationHook(Hook):
     class: the support row, then the generations.  The grid goes to every
     backend of the runner's visualizer (local PNG under
     ``vis_data/vis_image``, TensorBoard, ...) and, with ``save_png``, to
-    ``work_dir/samples/fewshot_iter_{N}.png``.
+    ``work_dir/samples/fewshot_iter_{N}.png``.  After a test run
+    (``tools/test.py``) it draws the tested checkpoint's grid once, with the
+    test loop's ``steps``, to ``samples/fewshot_test_steps{S}.png``.
 
     Args:
         dataset (dict): Config of the evaluation-mode episodic dataset.
@@ -107,17 +109,24 @@ class FewShotVisualizationHook(Hook):
             blocks.append(fewshot_grid(support, generated, self.num_samples))
         return np.concatenate(blocks, axis=0)
 
-    def _visualize(self, runner, step: int) -> None:
-        if step == self._last_iter:
+    def _visualize(self, runner, step: int, name: Optional[str] = None,
+                   steps: Optional[int] = None) -> None:
+        if name is None and step == self._last_iter:
             return
         self._last_iter = step
-        grid = self.render(runner.model)
+        own_steps = self.steps
+        if steps is not None:
+            self.steps = steps
+        try:
+            grid = self.render(runner.model)
+        finally:
+            self.steps = own_steps
         runner.visualizer.add_image('fewshot_adapted', grid, step=step)
         if self.save_png:
             out_dir = osp.join(runner.work_dir, 'samples')
             os.makedirs(out_dir, exist_ok=True)
-            self.last_grid_path = osp.join(out_dir,
-                                           f'fewshot_iter_{step}.png')
+            self.last_grid_path = osp.join(
+                out_dir, name or f'fewshot_iter_{step}.png')
             Image.fromarray(grid).save(self.last_grid_path)
         runner.logger.info(f'few-shot grid of iteration {step} written '
                            f'({self.last_grid_path or "visualizer"})')
@@ -131,3 +140,17 @@ class FewShotVisualizationHook(Hook):
     def after_train(self, runner) -> None:
         """Once more at the end of training (unless just done)."""
         self._visualize(runner, runner.iter)
+
+    def after_test(self, runner) -> None:
+        """After ``tools/test.py``: the grid of the tested checkpoint, with
+        the test loop's adaptation steps unless ``steps`` is set, to
+        ``samples/fewshot_test_steps{S}.png``."""
+        steps = self.steps
+        if steps is None:
+            steps = getattr(runner.test_loop, 'steps', None)
+        if steps is None:
+            model = runner.model.module if is_model_wrapper(
+                runner.model) else runner.model
+            steps = model.inner_cfg.steps
+        self._visualize(runner, runner.iter,
+                        name=f'fewshot_test_steps{steps}.png', steps=steps)
