@@ -215,9 +215,18 @@ def test_second_order_maml_on_oom_checkpoints_then_goes_first_order(
         model.train_step(batch(k_shot=2), optim(model, lr=0.01))
 
 
-def test_batched_auto_loops_on_cpu_and_bad_values_fail_at_build():
-    model = build(model_cfg(batched='auto'))
-    assert model.use_batched(torch.zeros(2, 4, 1, 32, 32)) is False
+def test_batched_auto_vmaps_small_nets_on_cpu_and_bad_values_fail():
+    tasks = torch.zeros(2, 4, 1, 32, 32)
+    small = build(model_cfg(batched='auto'))  # base_channels=4
+    assert small.num_meta_params() < 1_000_000
+    assert small.use_batched(tasks) is True
+    cfg = model_cfg(batched='auto')
+    cfg['generator']['base_channels'] = 64  # FIGR's width: >1M parameters
+    cfg['discriminator']['base_channels'] = 64
+    large = build(cfg)
+    assert large.num_meta_params() > 1_000_000
+    assert large.use_batched(tasks) is False
+    assert build(dict(cfg, batched=True)).use_batched(tasks) is True
     assert build(model_cfg(batched=True)).use_batched(torch.zeros(1)) is True
     with pytest.raises(ValueError, match="batched='yes'; use True, False"):
         build(model_cfg(batched='yes'))

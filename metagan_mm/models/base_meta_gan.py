@@ -17,6 +17,10 @@ from metagan_mm.core.batching import stack_tree
 from .fewshot_mixin import FewShotMixin
 from .types import TensorDict
 
+# batched='auto' vmaps on the CPU up to this many G+D parameters: measured on
+# 2 cores, FIGR DCGAN at base_channels 16 (0.19M) and 32 (0.54M) run 1.0-3.4x
+# faster vmapped, at 64 (1.7M) 0.7-1.0x (README, Benchmarks).
+CPU_VMAP_MAX_PARAMS = 1_000_000
 
 
 def build_inner_config(cfg: dict) -> InnerLoopConfig:
@@ -67,9 +71,11 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
         ema_config (dict, optional): mmagic EMA config of the generator.
         batched (bool | str): Run the inner loops of a meta-batch as one
             vmapped computation (True), as a loop over tasks (False), or
-            ``'auto'`` (default): vmapped on CUDA, a loop on the CPU, where
-            vmapped convolutions were measured no faster (README,
-            Benchmarks). Architectures vmap cannot batch always loop.
+            ``'auto'`` (default): vmapped on CUDA, and on the CPU when G and
+            D have at most ``CPU_VMAP_MAX_PARAMS`` (1M) parameters; larger
+            nets loop on the CPU, where their vmapped (grouped) convolutions
+            were measured slower (README, Benchmarks). Architectures vmap
+            cannot batch always loop.
         max_failed_fraction (float): Stop training when more than this
             fraction of a meta-batch has non-finite inner losses.
         seed (int): Seed of the per-task noise.
@@ -112,6 +118,7 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
         if batched not in (True, False, 'auto'):
             raise ValueError(f"batched={batched!r}; use True, False or 'auto'.")
         self.batched = batched
+        self._num_meta_params: Optional[int] = None
         self.max_failed_fraction = max_failed_fraction
         self.seed = seed
         self.algorithm = self.build_algorithm()
@@ -119,8 +126,17 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
     def use_batched(self, tasks: Tensor) -> bool:
         """Whether this meta-batch's inner loops run vmapped."""
         if self.batched == 'auto':
-            return tasks.is_cuda
+            return tasks.is_cuda or self.num_meta_params() <= \
+                CPU_VMAP_MAX_PARAMS
         return bool(self.batched)
+
+    def num_meta_params(self) -> int:
+        """Parameters of the generator and discriminator (counted once)."""
+        if self._num_meta_params is None:
+            self._num_meta_params = sum(
+                p.numel() for m in (self.generator, self.discriminator)
+                for p in m.parameters())
+        return self._num_meta_params
 
     # ------------------------------------------------------------ algorithm
     def build_algorithm(self) -> Any:

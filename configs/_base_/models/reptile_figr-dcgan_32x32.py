@@ -18,7 +18,7 @@ model = dict(
         d_steps_per_g_step=1,
         loss='wgan-gp',
         gp_weight=10.0),
-    batched='auto',  # vmap over tasks on CUDA, a loop on CPU
+    batched='auto',  # vmap on CUDA, and on CPU for nets up to 1M parameters
     max_failed_fraction=0.5)
 
 optim_wrapper = dict(
