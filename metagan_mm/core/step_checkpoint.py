@@ -8,8 +8,9 @@ instead runs a step's forward and drops its graph at once (outputs
 detached), and in the outer backward pass re-runs it from the saved inputs
 and returns its vector-Jacobian product (second order, since the step's inner
 gradients are taken with ``create_graph=True``). Both runs use the same
-kernels, so the values equal those of the uncheckpointed step. Between steps only the step
-inputs (fast weights, Adam moments, learned rates) are kept.
+kernels, so the values equal those of the uncheckpointed step. Between
+steps only the step inputs (fast weights, Adam moments, learned rates) are
+kept.
 """
 from typing import Any, Callable, List, Sequence, Tuple
 
