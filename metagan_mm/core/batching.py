@@ -118,11 +118,16 @@ class TaskMapper:
     def try_vmap(self, fn: Callable[..., Any], real: Tensor,
                  rand: Dict[str, Any]) -> Optional[Any]:
         """Run ``fn('func', ...)`` under vmap; None (with a note) if refused."""
+        return self.try_batched(lambda: torch.func.vmap(
+            lambda r, z: fn('func', r, z))(real, rand))
+
+    def try_batched(self, call: Callable[[], Any]) -> Optional[Any]:
+        """Run a vmap-based ``call()``; None (with a note) if vmap refuses."""
         self.last_batched = False
         if not self.can_vmap():
             return None
         try:
-            out = torch.func.vmap(lambda r, z: fn('func', r, z))(real, rand)
+            out = call()
         except VMAP_ERRORS as err:
             self.note_failure('torch.func.vmap', err)
             return None

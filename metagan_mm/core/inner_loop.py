@@ -15,7 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from . import gan_losses
-from .batching import VMAP_ERRORS, TaskMapper
+from .batching import TaskMapper
 from .config import InnerLoopConfig
 from .optim import AdamState, adam_update, resolve_rates, sgd_update
 from .params import (all_finite, clone_buffers, detach_dict, functional_call,
@@ -296,6 +296,16 @@ class InnerLoop:
             return False
         return True
 
+    def may_batch(self, batched: bool, create_graph: bool,
+                  buffers: Optional[TensorDict] = None) -> bool:
+        """``batched``, unless checkpointing forces the sequential loop."""
+        if batched and self.uses_checkpoint(create_graph, buffers):
+            self.mapper.note(
+                'metagan_mm: inner_loop.grad_checkpoint=True runs the tasks '
+                'sequentially (checkpointing does not compose with vmap).')
+            return False
+        return batched
+
     def run_task(self, backend: str, real: Tensor, g: TensorDict,
                  d: TensorDict, g_buffers: TensorDict, d_buffers: TensorDict,
                  rand: TensorDict, g_lrs: Optional[TensorDict],
@@ -423,22 +433,17 @@ class InnerLoop:
                      g_lrs: Optional[TensorDict], d_lrs: Optional[TensorDict],
                      create_graph: bool) -> Optional[AdaptResult]:
         """All tasks with the ``'stacked'`` backend; None (noted) if refused."""
-        self.mapper.last_batched = False
-        if not self.mapper.can_vmap():
-            return None
         num = real.shape[0]
 
         def expand(tensors: TensorDict) -> TensorDict:
             return OrderedDict((k, v.unsqueeze(0).expand(num, *v.shape))
                                for k, v in tensors.items())
 
-        try:
-            res = self.run_task('stacked', real, expand(g), expand(d), gb, db,
-                                rand, g_lrs, d_lrs, create_graph)
-        except VMAP_ERRORS as err:
-            self.mapper.note_failure('torch.func.vmap', err)
+        res = self.mapper.try_batched(lambda: self.run_task(
+            'stacked', real, expand(g), expand(d), gb, db, rand, g_lrs, d_lrs,
+            create_graph))
+        if res is None:
             return None
-        self.mapper.last_batched = True
         res.g_buffers = OrderedDict(
             (k, v.contiguous()) for k, v in expand(res.g_buffers).items())
         res.d_buffers = OrderedDict(
@@ -459,11 +464,7 @@ class InnerLoop:
                              'InnerLoop.sample_randomness(T, N).')
         g, d, gb, db, cg = self._defaults(g_params, d_params, g_buffers,
                                           d_buffers, create_graph)
-        if batched and self.uses_checkpoint(cg, {**gb, **db}):
-            self.mapper.note(
-                'metagan_mm: inner_loop.grad_checkpoint=True runs the tasks '
-                'sequentially (checkpointing does not compose with vmap).')
-            batched = False
+        batched = self.may_batch(batched, cg, {**gb, **db})
         if batched:
             res = self._run_stacked(real, g, d, gb, db, rand, g_lrs, d_lrs, cg)
             if res is not None:

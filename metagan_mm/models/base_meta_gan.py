@@ -118,7 +118,6 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
         if batched not in (True, False, 'auto'):
             raise ValueError(f"batched={batched!r}; use True, False or 'auto'.")
         self.batched = batched
-        self._num_meta_params: Optional[int] = None
         self.max_failed_fraction = max_failed_fraction
         self.seed = seed
         self.algorithm = self.build_algorithm()
@@ -131,12 +130,9 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
         return bool(self.batched)
 
     def num_meta_params(self) -> int:
-        """Parameters of the generator and discriminator (counted once)."""
-        if self._num_meta_params is None:
-            self._num_meta_params = sum(
-                p.numel() for m in (self.generator, self.discriminator)
-                for p in m.parameters())
-        return self._num_meta_params
+        """Parameters of the generator and discriminator."""
+        return sum(p.numel() for m in (self.generator, self.discriminator)
+                   for p in m.parameters())
 
     # ------------------------------------------------------------ algorithm
     def build_algorithm(self) -> Any:

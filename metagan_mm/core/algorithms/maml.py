@@ -165,12 +165,7 @@ class MAML:
         g_rates = OrderedDict((k, v) for k, v in g_lrs.items() if v.requires_grad)
         d_rates = OrderedDict((k, v) for k, v in d_lrs.items() if v.requires_grad)
         groups = (g0, g_rates, d0, d_rates)
-        if batched and inner_loop.uses_checkpoint(not self.first_order):
-            inner_loop.mapper.note(
-                'metagan_mm: inner_loop.grad_checkpoint=True runs the tasks '
-                'sequentially (checkpointing does not compose with vmap).')
-            batched = False
-        if batched:
+        if inner_loop.may_batch(batched, not self.first_order):
             out = self._batched(inner_loop, tasks, rand, g_lrs, d_lrs, groups)
             if out is not None:
                 return out
