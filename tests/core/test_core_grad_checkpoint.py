@@ -108,20 +108,20 @@ def test_checkpointing_holds_less_for_the_outer_backward():
     assert held[True] < 0.5 * held[False], held
 
 
-class BNToyD(ToyD):
-    """Toy discriminator with running statistics."""
+class PreLayerToyD(ToyD):
+    """Toy discriminator with ``pre`` (BatchNorm, dropout) before its MLP."""
 
-    def __init__(self) -> None:
+    def __init__(self, pre: nn.Module) -> None:
         super().__init__(hidden=4)
-        self.bn = nn.BatchNorm1d(4)
+        self.pre = pre
 
     def forward(self, x):
-        return self.net(self.bn(x.flatten(1)))
+        return self.net(self.pre(x.flatten(1)))
 
 
 def test_checkpointing_skipped_with_buffers_and_noted(gen):
     torch.manual_seed(0)
-    loop = InnerLoop(ToyG(3, 4), BNToyD(), InnerLoopConfig(
+    loop = InnerLoop(ToyG(3, 4), PreLayerToyD(nn.BatchNorm1d(4)), InnerLoopConfig(
         steps=2, optimizer='sgd', g_lr=0.05, d_lr=0.05, grad_checkpoint=True,
         loss='nonsaturating'))  # batch_norm has no 3rd derivative (GP)
     alg = MAML(K)
@@ -131,7 +131,7 @@ def test_checkpointing_skipped_with_buffers_and_noted(gen):
         warnings.simplefilter('always')
         alg.meta_gradients(loop, tasks, rand, batched=False)
     msgs = [str(w.message) for w in caught]
-    assert any('grad_checkpoint ignored' in m and 'bn.running_mean' in m
+    assert any('grad_checkpoint ignored' in m and 'pre.running_mean' in m
                for m in msgs), msgs
     assert not loop.uses_checkpoint(True)
 
@@ -154,24 +154,13 @@ def test_grad_checkpoint_must_be_bool():
         InnerLoopConfig(grad_checkpoint=1)
 
 
-class DropoutToyD(ToyD):
-    """Toy discriminator with dropout (draws random numbers every call)."""
-
-    def __init__(self) -> None:
-        super().__init__(hidden=4)
-        self.drop = nn.Dropout(0.5)
-
-    def forward(self, x):
-        return self.net(self.drop(x.flatten(1)))
-
-
 def test_checkpointed_step_replays_the_random_numbers_it_drew(gen):
     """Dropout in a checkpointed step: the re-run in the backward pass draws
     the same masks, so the gradient is that of the forward pass."""
     grads = {}
     for ck in (False, True):
         torch.manual_seed(0)
-        loop = InnerLoop(ToyG(3, 4), DropoutToyD(), InnerLoopConfig(
+        loop = InnerLoop(ToyG(3, 4), PreLayerToyD(nn.Dropout(0.5)), InnerLoopConfig(
             steps=2, optimizer='sgd', g_lr=0.05, d_lr=0.05,
             grad_checkpoint=ck, loss='nonsaturating'))
         alg = MAML(K)
