@@ -9,7 +9,7 @@ paths consume identical numbers and agree to float rounding.
 """
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Callable, Dict, Mapping, Optional, Tuple
+from typing import Callable, Dict, Mapping, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor, nn
@@ -19,6 +19,7 @@ from .batching import TaskMapper
 from .config import InnerLoopConfig
 from .optim import AdamState, adam_update, resolve_rates, sgd_update
 from .params import (all_finite, clone_buffers, detach_dict, functional_call,
+                     index_dict,
                      meta_buffers, meta_params)
 from .step_checkpoint import checkpointed_call
 
@@ -50,6 +51,23 @@ class AdaptResult:
     d_buffers: TensorDict
     d_losses: Tensor
     g_losses: Tensor
+
+    @staticmethod
+    def cat(parts: Sequence['AdaptResult']) -> 'AdaptResult':
+        """Join batched results of consecutive task chunks (buffers: the
+        first chunk's, which are unbatched in the ``'stacked'`` backend)."""
+        if len(parts) == 1:
+            return parts[0]
+
+        def cat_dict(field: str) -> TensorDict:
+            return OrderedDict((k, torch.cat([getattr(p, field)[k]
+                                              for p in parts]))
+                               for k in getattr(parts[0], field))
+
+        return AdaptResult(cat_dict('g_params'), cat_dict('d_params'),
+                           parts[0].g_buffers, parts[0].d_buffers,
+                           torch.cat([p.d_losses for p in parts]),
+                           torch.cat([p.g_losses for p in parts]))
 
     def finite(self, batched: bool = True) -> Tensor:
         """Per-task (or scalar) flag: all losses and fast weights finite."""
@@ -93,7 +111,8 @@ class InnerLoop:
         self.discriminator = discriminator
         self.cfg = cfg if cfg is not None else InnerLoopConfig()
         self.cfg.validate()
-        self.mapper = TaskMapper([generator, discriminator], self.cfg.vmap)
+        self.mapper = TaskMapper([generator, discriminator], self.cfg.vmap,
+                                 self.cfg.vmap_chunk_size)
 
     # ------------------------------------------------------------------ utils
     def meta_params(self) -> Tuple[TensorDict, TensorDict]:
@@ -432,22 +451,30 @@ class InnerLoop:
                      gb: TensorDict, db: TensorDict, rand: TensorDict,
                      g_lrs: Optional[TensorDict], d_lrs: Optional[TensorDict],
                      create_graph: bool) -> Optional[AdaptResult]:
-        """All tasks with the ``'stacked'`` backend; None (noted) if refused."""
+        """All tasks with the ``'stacked'`` backend, one chunk of tasks per
+        vmap (``cfg.vmap_chunk_size``); None (noted) if vmap refuses."""
         num = real.shape[0]
 
-        def expand(tensors: TensorDict) -> TensorDict:
-            return OrderedDict((k, v.unsqueeze(0).expand(num, *v.shape))
+        def expand(tensors: TensorDict, n: int) -> TensorDict:
+            return OrderedDict((k, v.unsqueeze(0).expand(n, *v.shape))
                                for k, v in tensors.items())
 
-        res = self.mapper.try_batched(lambda: self.run_task(
-            'stacked', real, expand(g), expand(d), gb, db, rand, g_lrs, d_lrs,
-            create_graph))
-        if res is None:
+        def run(part: slice) -> AdaptResult:
+            n = part.stop - part.start
+            return self.run_task('stacked', real[part], expand(g, n),
+                                 expand(d, n), gb, db, index_dict(rand, part),
+                                 g_lrs, d_lrs, create_graph)
+
+        parts = self.mapper.try_batched(
+            lambda: [run(p) for p in self.mapper.chunks(num, real.device)])
+        if parts is None:
             return None
+        res = AdaptResult.cat(parts)
+        # vmap cannot update buffers: every task keeps the input's copy.
         res.g_buffers = OrderedDict(
-            (k, v.contiguous()) for k, v in expand(res.g_buffers).items())
+            (k, v.contiguous()) for k, v in expand(res.g_buffers, num).items())
         res.d_buffers = OrderedDict(
-            (k, v.contiguous()) for k, v in expand(res.d_buffers).items())
+            (k, v.contiguous()) for k, v in expand(res.d_buffers, num).items())
         return res
 
     def _adapt_tasks(self, real: Tensor, g_params: Optional[TensorDict] = None,
