@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 import types
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List, Tuple, Union
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO not in sys.path:
@@ -39,14 +39,23 @@ from metagan_mm.core import (MAML, InnerLoop, InnerLoopConfig,  # noqa: E402
 K_SHOT, NUM_QUERY = 4, 4
 
 
+def parse_chunk(text: str) -> Union[int, str, None]:
+    """``--chunk`` value: 'auto', 'none' or an int."""
+    if text in ('auto', 'none'):
+        return None if text == 'none' else text
+    return int(text)
+
+
 def build(device: str, steps: int, base_channels: int,
-          grad_checkpoint: bool = False) -> InnerLoop:
+          grad_checkpoint: bool = False,
+          chunk: Union[int, str, None] = 'auto') -> InnerLoop:
     """32x32, 1-channel FIGR DCGAN pair and an Adam inner loop."""
     torch.manual_seed(0)
     g = FIGRDCGANGenerator(100, 32, 1, base_channels).to(device)
     d = FIGRDCGANDiscriminator(32, 1, base_channels).to(device)
     cfg = InnerLoopConfig(steps=steps, optimizer='adam', g_lr=1e-4, d_lr=1e-4,
-                          grad_checkpoint=grad_checkpoint)
+                          grad_checkpoint=grad_checkpoint,
+                          vmap_chunk_size=chunk)
     return InnerLoop(g, d, cfg)
 
 
@@ -113,7 +122,8 @@ def cell(args, alg: str, num_tasks: int, batched: bool, steps: int
     """Measure one configuration, in a subprocess on CPU."""
     if args.device.startswith('cuda') or args.in_process:
         loop = build(args.device, steps, args.base_channels,
-                     grad_checkpoint=alg.endswith('-ckpt'))
+                     grad_checkpoint=alg.endswith('-ckpt'),
+                     chunk=parse_chunk(args.chunk))
         gen = torch.Generator().manual_seed(0)
         tasks = (torch.rand(num_tasks, K_SHOT + NUM_QUERY, 1, 32, 32,
                             generator=gen) * 2 - 1).to(args.device)
@@ -121,7 +131,8 @@ def cell(args, alg: str, num_tasks: int, batched: bool, steps: int
                        args.iters)
     cmd = [sys.executable, os.path.abspath(__file__), '--device', args.device,
            '--iters', str(args.iters), '--base-channels',
-           str(args.base_channels), '--in-process', '--cell',
+           str(args.base_channels), '--chunk', args.chunk, '--in-process',
+           '--cell',
            f'{alg},{num_tasks},{int(batched)},{steps}']
     out = subprocess.run(cmd, check=True, capture_output=True, text=True)
     sec, mem = out.stdout.strip().splitlines()[-1].split()
@@ -178,6 +189,9 @@ def parse_args(argv=None):
     p.add_argument('--base-channels', type=int, default=64)
     p.add_argument('--meta-batch', type=int, nargs='+', default=[4, 8, 16])
     p.add_argument('--steps', type=int, default=5, help='inner steps')
+    p.add_argument('--chunk', default='auto',
+                   help="inner_loop.vmap_chunk_size: 'auto' (default), "
+                        "'none' (all tasks in one vmap) or an int")
     p.add_argument('--mem-steps', type=int, nargs='+', default=[1, 2, 5, 10])
     p.add_argument('--mem-tasks', type=int, default=4)
     p.add_argument('--no-memory-sweep', action='store_true')
@@ -207,6 +221,11 @@ def main(argv=None) -> None:
     print(f'torch {torch.__version__} | {name} | K={K_SHOT} Q={NUM_QUERY} '
           f'| inner steps={args.steps} (Adam) | FIGR DCGAN 32x32x1 '
           f'base_channels={args.base_channels} | iters={args.iters}')
+    mapper = build('meta', 1, args.base_channels,
+                   chunk=parse_chunk(args.chunk)).mapper
+    print(f'batched: vmap_chunk_size={args.chunk}, tasks per vmap at T = '
+          + ', '.join(f'{t}: {mapper.chunk_len(t, dev)}'
+                      for t in args.meta_batch))
     print('reptile adapts on the K support images; MAML/Meta-SGD adapt on K '
           'and evaluate on Q query images; t/s = tasks per second')
     if not args.memory_only:
