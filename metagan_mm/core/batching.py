@@ -17,8 +17,7 @@ VMAP_ERRORS = (RuntimeError, NotImplementedError, TypeError)
 # vmap_chunk_size='auto' on the CPU: most stacked G+D parameters per vmap.
 # One vmap over 16 tasks of FIGR's full-width nets (1.7M parameters each)
 # measured 0.9-1.05x the sequential loop on 2 cores, two vmaps of 8 tasks
-# 1.1-1.3x (the stacked weights, gradients and Adam moments of 16 tasks no
-# longer stay in cache); small nets stay in one vmap.
+# 1.1-1.3x (README, Benchmarks); small nets stay in one vmap.
 CPU_CHUNK_PARAMS = 16_000_000
 
 
