@@ -88,7 +88,8 @@ class TaskMapper:
         self._noted: Set[str] = set()
         self.last_batched = False
 
-    def chunk_len(self, num_tasks: int, device: torch.device) -> int:
+    def chunk_len(self, num_tasks: int,
+                  device: Union[str, torch.device]) -> int:
         """Tasks per vmap for ``num_tasks`` tasks on ``device``.
 
         The meta-batch is split into the fewest chunks of at most
@@ -105,7 +106,8 @@ class TaskMapper:
             return max(num_tasks, 1)
         return math.ceil(num_tasks / math.ceil(num_tasks / limit))
 
-    def chunks(self, num_tasks: int, device: torch.device) -> List[slice]:
+    def chunks(self, num_tasks: int,
+               device: Union[str, torch.device]) -> List[slice]:
         """Task slices, one per vmap (see :meth:`chunk_len`)."""
         step = self.chunk_len(num_tasks, device)
         return [slice(i, min(i + step, num_tasks))

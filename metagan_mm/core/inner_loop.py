@@ -19,8 +19,7 @@ from .batching import TaskMapper
 from .config import InnerLoopConfig
 from .optim import AdamState, adam_update, resolve_rates, sgd_update
 from .params import (all_finite, clone_buffers, detach_dict, functional_call,
-                     index_dict,
-                     meta_buffers, meta_params)
+                     index_dict, meta_buffers, meta_params)
 from .step_checkpoint import checkpointed_call
 
 TensorDict = Dict[str, Tensor]
