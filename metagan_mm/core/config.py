@@ -52,8 +52,8 @@ class InnerLoopConfig:
             grows with the steps by the activations, for about one extra
             forward per step. Tasks then run sequentially.
         vmap_chunk_size: Most tasks batched into one vmap; a larger
-            meta-batch runs as a few equal chunks (caps the batched path's
-            memory). ``None``: all tasks at once. ``'auto'`` (default): all
+            meta-batch runs as a few equal chunks (lowers the peak memory
+            of the first-order batched paths, not of second order). ``None``: all tasks at once. ``'auto'`` (default): all
             at once on accelerators; on the CPU as many tasks as keep the
             stacked G+D weights under ``CPU_CHUNK_PARAMS`` (16M) parameters,
             where one vmap over more tasks measured slower per task (e.g. 8
