@@ -88,6 +88,10 @@ class TaskMapper:
         self._noted: Set[str] = set()
         self.last_batched = False
 
+    def num_params(self) -> int:
+        """Parameters of one task's networks (what a vmap stacks per task)."""
+        return sum(p.numel() for m in self.modules for p in m.parameters())
+
     def chunk_len(self, num_tasks: int,
                   device: Union[str, torch.device]) -> int:
         """Tasks per vmap for ``num_tasks`` tasks on ``device``.
@@ -99,9 +103,7 @@ class TaskMapper:
         if limit == 'auto':
             limit = None
             if torch.device(device).type == 'cpu':
-                params = sum(p.numel() for m in self.modules
-                             for p in m.parameters())
-                limit = max(1, CPU_CHUNK_PARAMS // max(params, 1))
+                limit = max(1, CPU_CHUNK_PARAMS // max(self.num_params(), 1))
         if limit is None or num_tasks <= limit:
             return max(num_tasks, 1)
         return math.ceil(num_tasks / math.ceil(num_tasks / limit))

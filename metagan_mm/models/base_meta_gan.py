@@ -19,7 +19,8 @@ from .types import TensorDict
 
 # batched='auto' vmaps on the CPU up to this many G+D parameters: measured on
 # 2 cores, FIGR DCGAN at base_channels 16 (0.19M) and 32 (0.54M) run 1.0-3.4x
-# faster vmapped, at 64 (1.7M) 0.7-1.0x (README, Benchmarks).
+# faster vmapped, at 64 (1.7M) 0.9-1.5x for 2-10x the memory (README,
+# Benchmarks).
 CPU_VMAP_MAX_PARAMS = 1_000_000
 
 
@@ -73,9 +74,9 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
             vmapped computation (True), as a loop over tasks (False), or
             ``'auto'`` (default): vmapped on CUDA, and on the CPU when G and
             D have at most ``CPU_VMAP_MAX_PARAMS`` (1M) parameters; larger
-            nets loop on the CPU, where their vmapped (grouped) convolutions
-            were measured slower (README, Benchmarks). Architectures vmap
-            cannot batch always loop.
+            nets loop on the CPU, where vmapping them was measured at most
+            1.5x faster for 2-10x the memory (README, Benchmarks).
+            Architectures vmap cannot batch always loop.
         max_failed_fraction (float): Stop training when more than this
             fraction of a meta-batch has non-finite inner losses.
         seed (int): Seed of the per-task noise.
@@ -131,8 +132,7 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
 
     def num_meta_params(self) -> int:
         """Parameters of the generator and discriminator."""
-        return sum(p.numel() for m in (self.generator, self.discriminator)
-                   for p in m.parameters())
+        return self.inner_loop.mapper.num_params()
 
     # ------------------------------------------------------------ algorithm
     def build_algorithm(self) -> Any:
