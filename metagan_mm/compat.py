@@ -12,7 +12,10 @@ Fixes:
   naming the problem and the fix instead of a deep traceback.
 * :func:`fix_checkpoint_loading` -- torch >= 2.6 loads with
   ``weights_only=True`` by default, so mmengine's ``--resume`` fails on the
-  ``HistoryBuffer`` and numpy objects its message hub stores.
+  ``HistoryBuffer`` and numpy objects its message hub stores.  The fix keeps
+  the safe unpickler and allows exactly those types, for mmengine's
+  local-file loads only (:mod:`metagan_mm.checkpoint.safe_load`); torch's
+  default stays in force for every other ``torch.load``.
 * :func:`fix_cpu_distributed_init` -- mmengine's ``pytorch`` launcher calls
   ``torch.cuda.set_device`` unconditionally and configs ask for NCCL; on a
   machine without CUDA we skip ``set_device`` and use gloo.
@@ -25,9 +28,8 @@ Fixes:
   itself).
 """
 import importlib
-import os
 import warnings
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List
 
 _APPLIED: Dict[str, bool] = {}
 #: What each fix replaced, by fix name (for tests and for undoing a fix).
@@ -109,31 +111,26 @@ def check_stack() -> None:
                          '\n  - '.join(problems) + f'\n{SETUP_HINT}')
 
 
-def _load_local_checkpoint(filename: str,
-                           map_location: Optional[Any] = None) -> Any:
-    """mmengine's local-file checkpoint loader, for torch >= 2.6.
-
-    mmengine checkpoints are full pickles (message hub ``HistoryBuffer``,
-    numpy scalars, config dicts), as mmengine wrote them before torch 2.6
-    made ``weights_only=True`` the default.  Load only checkpoints you trust,
-    exactly as with mmengine on older torch.
-    """
-    import torch
-    filename = os.path.expanduser(filename)
-    if not os.path.isfile(filename):
-        raise FileNotFoundError(
-            f'checkpoint file {filename} does not exist. Check the path '
-            'given to --resume / load_from.')
-    return torch.load(filename, map_location=map_location, weights_only=False)
-
-
 @_once('checkpoint_loading')
 def fix_checkpoint_loading() -> None:
-    """Make mmengine load its own checkpoints (resume) under torch >= 2.6."""
+    """Let mmengine load its own checkpoints (resume) under torch >= 2.6.
+
+    mmengine's local-file loader is replaced by
+    :func:`metagan_mm.checkpoint.load_checkpoint_file`: torch's safe
+    unpickler plus, for that load only, the message hub's ``HistoryBuffer``
+    and numpy types; a file that needs anything else is refused with a
+    message naming it and the ``--trust-checkpoint`` opt-in.
+    """
     from mmengine.runner.checkpoint import CheckpointLoader
+
+    from metagan_mm.checkpoint.safe_load import load_checkpoint_file
     ORIGINALS['checkpoint_loading'] = CheckpointLoader._schemes['']
+
+    def load_from_local(filename: str, map_location: Any = None) -> Any:
+        return load_checkpoint_file(filename, map_location)
+
     CheckpointLoader.register_scheme(
-        prefixes='', loader=_load_local_checkpoint, force=True)
+        prefixes='', loader=load_from_local, force=True)
 
 
 @_once('cpu_distributed_init')

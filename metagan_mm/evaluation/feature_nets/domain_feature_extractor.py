@@ -7,6 +7,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from metagan_mm.checkpoint import load_checkpoint_file
 from metagan_mm.registry import MODELS
 
 #: Hint shown when a checkpoint is missing.
@@ -122,7 +123,7 @@ class DomainFeatureExtractor(nn.Module):
             raise FileNotFoundError(
                 f'DomainFeatureExtractor: checkpoint {path!r} not found. '
                 f'{TRAIN_HINT}')
-        state = torch.load(path, map_location='cpu', weights_only=True)
+        state = load_checkpoint_file(path)
         if not isinstance(state, dict) or not {'state_dict', 'arch'
                                                } <= set(state):
             raise ValueError(

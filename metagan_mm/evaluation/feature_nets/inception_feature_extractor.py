@@ -7,6 +7,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from metagan_mm.checkpoint import (UnsafeCheckpointError,
+                                   load_checkpoint_file)
+from metagan_mm.checkpoint.safe_load import TRUST_HINT, is_trusted
 from metagan_mm.registry import MODELS
 
 #: Where to get weights; shown when the file is missing.
@@ -89,12 +92,16 @@ class InceptionFeatureExtractor(nn.Module):
         style (str): ``'auto'`` (detect from the file), ``'pytorch_fid'``,
             ``'torchvision'`` or ``'torchscript'``.
         resize (int): Input side length fed to the network. Defaults to 299.
+        trust (bool, optional): Allow a TorchScript file, whose code runs
+            when it is loaded (default: whether ``METAGAN_TRUST_CHECKPOINT``
+            is set). State-dict files are always loaded safely.
     """
 
     def __init__(self,
                  weights: Optional[str] = None,
                  style: str = 'auto',
-                 resize: int = 299) -> None:
+                 resize: int = 299,
+                 trust: Optional[bool] = None) -> None:
         super().__init__()
         if style not in STYLES:
             raise ValueError(f'InceptionFeatureExtractor: style must be one '
@@ -108,12 +115,19 @@ class InceptionFeatureExtractor(nn.Module):
         self.net: nn.Module
         if style == 'torchscript' or (style == 'auto'
                                       and self._is_torchscript(weights)):
+            if not is_trusted(trust):
+                raise UnsafeCheckpointError(
+                    f'InceptionFeatureExtractor: {weights} is a TorchScript '
+                    'file, whose code runs when it is loaded; it was not '
+                    'loaded. Use the pytorch-fid state dict instead '
+                    '(recommended, see WEIGHTS_HINT in this module), or pass '
+                    f'trust=True in the feature net config. {TRUST_HINT}')
             self.style = 'torchscript'
             with warnings.catch_warnings():  # torch.jit.load is deprecated
                 warnings.simplefilter('ignore', FutureWarning)
                 self.net = torch.jit.load(weights, map_location='cpu')
         else:
-            state = torch.load(weights, map_location='cpu', weights_only=True)
+            state = load_checkpoint_file(weights)
             if isinstance(state, dict) and 'state_dict' in state:
                 state = state['state_dict']
             self.style = _detect_style(state) if style == 'auto' else style
