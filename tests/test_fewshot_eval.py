@@ -9,6 +9,8 @@ import pytest
 import torch
 from PIL import Image
 
+from metagan_mm.checkpoint import load_checkpoint_file
+
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = osp.join(REPO_ROOT, 'configs', 'reptile',
                   'reptile_figr-dcgan_glyphs-32x32.py')
@@ -72,8 +74,7 @@ def test_eval_loop_repeats_and_never_changes_meta_weights(trained,
     model = runner.model.module if hasattr(runner.model,
                                            'module') else runner.model
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    saved = torch.load(trained['ckpt'], map_location='cpu',
-                       weights_only=False)['state_dict']
+    saved = load_checkpoint_file(trained['ckpt'])['state_dict']
     for key, value in saved.items():  # the checkpoint was loaded ...
         assert torch.equal(before[key], value), key
     second = runner.test()

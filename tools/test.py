@@ -1,7 +1,11 @@
 """Evaluate a checkpoint with the config's test loop and evaluator.
 
-    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR]
-        [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
+    python tools/test.py CONFIG CHECKPOINT [--ema] [--trust-checkpoint]
+        [--work-dir DIR] [--cfg-options k=v ...]
+        [--launcher {none,pytorch,slurm,mpi}]
+
+Every weight of the config's model must be in the checkpoint, with the same
+shape, and nothing else (else one error names the keys).
 """
 import argparse
 import os.path as osp
@@ -20,6 +24,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test a (meta-)GAN')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--ema',
+        action='store_true',
+        help="use the checkpoint's EMA generator weights (default: the "
+        'meta-weights)')
     add_runner_args(parser)
     return parse_runner_args(parser, argv)
 
@@ -33,7 +42,8 @@ def main(argv=None) -> None:
             work_dir=args.work_dir,
             cfg_options=args.cfg_options,
             launcher=args.launcher,
-            checkpoint=args.checkpoint)
+            checkpoint=args.checkpoint,
+            use_ema=args.ema)
         runner.test()
 
 

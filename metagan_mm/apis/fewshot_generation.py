@@ -7,9 +7,9 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 from PIL import Image, UnidentifiedImageError
 
+from metagan_mm.checkpoint import load_model_weights
 from metagan_mm.engine.hooks.fewshot_visualization_hook import (fewshot_grid,
                                                                 to_uint8)
 from metagan_mm.registry import MODELS
@@ -19,14 +19,26 @@ class ShotImageError(ValueError):
     """An input shot cannot be used (unreadable, wrong channels)."""
 
 
-def load_meta_model(config: str, checkpoint: str,
-                    device: str = 'cpu') -> torch.nn.Module:
+def load_meta_model(config: str,
+                    checkpoint: str,
+                    device: str = 'cpu',
+                    use_ema: bool = False,
+                    trust: Optional[bool] = None,
+                    log=print) -> torch.nn.Module:
     """Build the config's model and load a checkpoint's weights into it.
+
+    The checkpoint is loaded safely (see
+    :func:`metagan_mm.checkpoint.load_checkpoint_file`) and must hold every
+    weight of the model, with the same shapes, and no other
+    (:class:`~metagan_mm.checkpoint.CheckpointMismatchError` otherwise).
 
     Args:
         config (str): Config file used for training.
         checkpoint (str): ``.pth`` written by ``tools/train.py``.
         device (str): ``'cpu'``, ``'cuda'``, ``'cuda:1'``...
+        use_ema (bool): Generate from the checkpoint's EMA generator.
+        trust (bool, optional): Full unpickling for a trusted file.
+        log (callable): Where the line naming the weights used goes.
 
     Returns:
         nn.Module: The meta-model in eval mode.
@@ -37,7 +49,7 @@ def load_meta_model(config: str, checkpoint: str,
     cfg = Config.fromfile(config)
     init_default_scope(cfg.get('default_scope', 'mmagic'))
     model = MODELS.build(cfg.model)
-    load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
+    load_model_weights(model, checkpoint, use_ema, trust, log)
     return model.to(device).eval()
 
 

@@ -8,6 +8,8 @@ from typing import Iterator, List, Optional
 
 from mmengine.config import DictAction
 
+from metagan_mm.checkpoint import TRUST_ENV
+
 HINTS = {
     'is not in the': ('If the type is a metagan-mm class, add '
                       "custom_imports=dict(imports=['metagan_mm'], "
@@ -61,11 +63,23 @@ def friendly_errors(tool: str) -> Iterator[None]:
         sys.exit(1)
 
 
+def add_trust_arg(parser: argparse.ArgumentParser) -> None:
+    """Add ``--trust-checkpoint`` (see :func:`parse_runner_args`)."""
+    parser.add_argument(
+        '--trust-checkpoint',
+        action='store_true',
+        help='load checkpoints with full unpickling, which can run code '
+        'from the file: only for a file you trust (default: a safe load '
+        f'that refuses such files; same as {TRUST_ENV}=1)')
+
+
 def add_runner_args(parser: argparse.ArgumentParser) -> None:
     """Add OpenMMLab's usual runner arguments shared by train and test.
 
-    ``--work-dir``, ``--cfg-options``, ``--launcher`` and ``--local_rank``.
+    ``--work-dir``, ``--cfg-options``, ``--launcher``, ``--local_rank``
+    and ``--trust-checkpoint``.
     """
+    add_trust_arg(parser)
     parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument(
         '--cfg-options',
@@ -82,8 +96,13 @@ def add_runner_args(parser: argparse.ArgumentParser) -> None:
 
 def parse_runner_args(parser: argparse.ArgumentParser,
                       argv: Optional[List[str]] = None) -> argparse.Namespace:
-    """Parse ``argv`` and export ``LOCAL_RANK`` for the launchers."""
+    """Parse ``argv``; export ``LOCAL_RANK`` for the launchers and
+    ``METAGAN_TRUST_CHECKPOINT`` for ``--trust-checkpoint`` (it reaches
+    mmengine's checkpoint loader through
+    :func:`metagan_mm.checkpoint.load_checkpoint_file`)."""
     args = parser.parse_args(argv)
+    if getattr(args, 'trust_checkpoint', False):
+        os.environ[TRUST_ENV] = '1'
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args

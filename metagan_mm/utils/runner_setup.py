@@ -3,10 +3,15 @@ import os.path as osp
 from typing import Optional
 
 from mmengine.config import Config
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
+from metagan_mm.checkpoint import (ATOMIC_BACKEND_ARGS,
+                                   find_resumable_checkpoint,
+                                   load_model_weights)
 from metagan_mm.utils.config_check import check_top_level_keys
 
 
@@ -58,13 +63,26 @@ def _enable_amp(cfg: Config) -> None:
         wrapper.setdefault('loss_scale', 'dynamic')
 
 
+def _atomic_checkpoints(cfg: Config) -> None:
+    """Save the checkpoint hook's files atomically (see
+    :class:`~metagan_mm.checkpoint.AtomicLocalBackend`), unless the config
+    chose a storage backend itself."""
+    hook = cfg.get('default_hooks', {}).get('checkpoint')
+    if (hook and hook.get('type') in ('CheckpointHook', None)
+            and hook.get('backend_args') is None
+            and hook.get('file_client_args') is None
+            and '://' not in str(hook.get('out_dir') or '')):
+        hook.backend_args = dict(ATOMIC_BACKEND_ARGS)
+
+
 def build_runner(config: str,
                  work_dir: Optional[str] = None,
                  cfg_options: Optional[dict] = None,
                  launcher: str = 'none',
                  resume: Optional[str] = None,
                  amp: bool = False,
-                 checkpoint: Optional[str] = None) -> Runner:
+                 checkpoint: Optional[str] = None,
+                 use_ema: bool = False) -> Runner:
     """Build the runner a config asks for (``runner_type`` honoured).
 
     Args:
@@ -72,10 +90,15 @@ def build_runner(config: str,
         work_dir (str, optional): Work directory override.
         cfg_options (dict, optional): ``--cfg-options`` overrides.
         launcher (str): Job launcher.
-        resume (str, optional): ``'auto'`` resumes from the latest checkpoint
-            of the work dir, a path from that checkpoint.
+        resume (str, optional): ``'auto'`` resumes from the newest readable
+            checkpoint of the work dir (damaged ones are named and skipped),
+            a path from that checkpoint.
         amp (bool): Enable automatic mixed precision.
-        checkpoint (str, optional): Weights to load (``tools/test.py``).
+        checkpoint (str, optional): Weights to load into the model
+            (``tools/test.py``), strictly: every weight of the model, with
+            its shape, and no other
+            (:func:`~metagan_mm.checkpoint.load_model_weights`).
+        use_ema (bool): With ``checkpoint``: use its EMA generator weights.
 
     Returns:
         Runner: The runner.
@@ -83,9 +106,11 @@ def build_runner(config: str,
     cfg = load_config(config, work_dir, cfg_options, launcher)
     if amp:
         _enable_amp(cfg)
+    _atomic_checkpoints(cfg)
     if resume == 'auto':
         cfg.resume = True
-        cfg.load_from = None
+        cfg.load_from = find_resumable_checkpoint(
+            cfg.work_dir, warn=lambda msg: print_log(msg, logger='current'))
     elif resume is not None:
         if not osp.isfile(resume):
             raise FileNotFoundError(
@@ -94,13 +119,11 @@ def build_runner(config: str,
                 'latest checkpoint of the work dir.')
         cfg.resume = True
         cfg.load_from = resume
-    if checkpoint is not None:
-        if not osp.isfile(checkpoint):
-            raise FileNotFoundError(
-                f'checkpoint {checkpoint} does not exist. Pass the .pth file '
-                'written by tools/train.py (work_dirs/<config>/iter_N.pth).')
-        cfg.load_from = checkpoint
     init_default_scope(cfg.get('default_scope', 'mmagic'))
-    if 'runner_type' not in cfg:
-        return Runner.from_cfg(cfg)
-    return RUNNERS.build(cfg)
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
+        RUNNERS.build(cfg)
+    if checkpoint is not None:
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        load_model_weights(model, checkpoint, use_ema, log=runner.logger.info)
+    return runner

@@ -1,0 +1,105 @@
+"""Load a checkpoint's weights into a model, strictly."""
+import re
+from typing import Any, Callable, Dict, List, Mapping, Optional
+
+from torch import Tensor, nn
+
+from .safe_load import load_checkpoint_file
+
+#: Keys of an EMA generator in mmagic models (``ExponentialMovingAverage``).
+EMA_PREFIX = 'generator_ema.module.'
+_LISTED = 8  # keys named per kind of mismatch
+
+
+class CheckpointMismatchError(ValueError):
+    """A checkpoint's weights do not fit the model built from the config."""
+
+
+def _named(keys: List[str]) -> str:
+    more = len(keys) - _LISTED
+    return ', '.join(keys[:_LISTED]) + (f' (+{more} more)' if more > 0 else '')
+
+
+def _mismatches(expected: Mapping[str, Tensor],
+                given: Mapping[str, Any]) -> List[str]:
+    missing = sorted(set(expected) - set(given))
+    unexpected = sorted(set(given) - set(expected))
+    shapes = sorted(
+        f'{k} {tuple(given[k].shape)} vs {tuple(expected[k].shape)}'
+        for k in set(expected) & set(given)
+        if not isinstance(given[k], Tensor)
+        or given[k].shape != expected[k].shape)
+    problems = []
+    if missing:
+        problems.append(f'{len(missing)} weights of the model are missing '
+                        f'from it: {_named(missing)}')
+    if unexpected:
+        problems.append(f'{len(unexpected)} of its weights are not in the '
+                        f'model: {_named(unexpected)}')
+    if shapes:
+        problems.append(f'{len(shapes)} weights have other shapes '
+                        f'(checkpoint vs model): {_named(shapes)}')
+    return problems
+
+
+def model_state_dict(checkpoint: Any, path: str) -> Dict[str, Tensor]:
+    """The model weights of an mmengine checkpoint (``state_dict``)."""
+    state = checkpoint.get('state_dict') if isinstance(checkpoint,
+                                                       Mapping) else None
+    if not isinstance(state, Mapping) or not state:
+        raise CheckpointMismatchError(
+            f'checkpoint {path} holds no model weights (no "state_dict" '
+            'entry): it is not a checkpoint written by tools/train.py. Pass '
+            'a work_dirs/<config>/iter_N.pth file.')
+    return {re.sub(r'^module\.', '', k): v for k, v in state.items()}
+
+
+def load_model_weights(model: nn.Module,
+                       path: str,
+                       use_ema: bool = False,
+                       trust: Optional[bool] = None,
+                       log: Callable[[str], Any] = print) -> str:
+    """Load a training checkpoint into ``model``; every weight must fit.
+
+    Args:
+        model (nn.Module): The model built from the training config.
+        path (str): Checkpoint written by ``tools/train.py``.
+        use_ema (bool): Use the checkpoint's EMA generator weights as the
+            generator's (the meta-weights otherwise).
+        trust (bool, optional): See
+            :func:`~metagan_mm.checkpoint.load_checkpoint_file`.
+        log (callable): Where the line saying which weights were used goes.
+
+    Returns:
+        str: That line.
+
+    Raises:
+        CheckpointMismatchError: The checkpoint has no weights, misses
+            some of the model's, has others, or other shapes; or EMA weights
+            were asked for and it has none.
+    """
+    state = model_state_dict(load_checkpoint_file(path, trust=trust), path)
+    problems = _mismatches(model.state_dict(), state)
+    if problems:
+        raise CheckpointMismatchError(
+            f'checkpoint {path} does not fit the model '
+            f'{type(model).__name__} built from the config: ' +
+            '; '.join(problems) + '. The config and the checkpoint probably '
+            'belong to different runs: pass the config the checkpoint was '
+            'trained with.')
+    model.load_state_dict(state, strict=True)
+    has_ema = any(k.startswith(EMA_PREFIX) for k in state)
+    if use_ema:
+        if not has_ema:
+            raise CheckpointMismatchError(
+                f'EMA weights were asked for but checkpoint {path} has none '
+                '(the run had no model.ema_config). Leave out --ema to use '
+                'its meta-weights.')
+        model.generator.load_state_dict(model.generator_ema.module.state_dict())
+        line = f'loaded {path}: generator = EMA weights (generator_ema)'
+    else:
+        line = f'loaded {path}: generator = meta-weights'
+        if has_ema:
+            line += ' (the checkpoint also has EMA weights: --ema uses them)'
+    log(line)
+    return line
