@@ -2,6 +2,10 @@
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
         [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
+        [--trust-checkpoint]
+
+On SIGTERM or SIGUSR1 it finishes the meta-iteration, saves a checkpoint and
+exits with 128 + the signal's number; ``--resume`` continues from there.
 """
 import argparse
 import os.path as osp
@@ -44,6 +48,9 @@ def main(argv=None) -> None:
             resume=args.resume,
             amp=args.amp)
         runner.train()
+    signum = getattr(runner.train_loop, 'stopped_by_signal', None)
+    if signum:  # preempted: checkpoint saved, not finished
+        sys.exit(128 + signum)
 
 
 if __name__ == '__main__':

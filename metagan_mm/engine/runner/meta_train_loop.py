@@ -1,15 +1,24 @@
-"""Meta-training loop: mmengine's iteration loop with a cheap, exact resume."""
-from typing import Any, Iterator, Optional
+"""Meta-training loop: mmengine's iteration loop with a cheap, exact resume
+and a clean stop on preemption signals."""
+import os
+import signal
+import threading
+from typing import Any, Dict, Iterator, Optional
 
+import torch
 from mmengine import dist
+from mmengine.hooks import CheckpointHook
 from mmengine.logging import print_log
 from mmengine.runner import IterBasedTrainLoop
 from mmengine.runner.loops import _InfiniteDataloaderIterator
 
+from metagan_mm.checkpoint import ATOMIC_BACKEND_ARGS
 from metagan_mm.registry import LOOPS
 
 #: MessageHub runtime-info key holding how many global tasks were consumed.
 TASKS_CONSUMED_KEY = 'episodic_tasks_consumed'
+#: Signals that stop training cleanly (when the platform has them).
+PREEMPTION_SIGNALS = ('SIGTERM', 'SIGUSR1')
 
 
 class _SkipIterator:
@@ -45,7 +54,19 @@ class MetaIterBasedTrainLoop(IterBasedTrainLoop):
     (``episodic_tasks_consumed``; saved in every checkpoint), so a resumed
     run sees exactly the task sequence an uninterrupted run would, even
     with a different number of ranks.
+
+    Preemption: on ``SIGTERM`` (what cluster schedulers send) or ``SIGUSR1``
+    (SLURM's warning before the time limit) the loop finishes the current
+    meta-iteration, saves a checkpoint through the config's
+    ``CheckpointHook`` (unless it just saved one), logs one line and stops;
+    ``tools/train.py`` then exits with ``128 + signal``.  All ranks agree on
+    the flag after every meta-iteration, so they stop at the same one.  A
+    second signal of the same kind ends the process at once.
     """
+
+    #: The signal that stopped training, if one did.
+    stopped_by_signal: Optional[int] = None
+    _received: Optional[int] = None
 
     def _sampler(self) -> Optional[Any]:
         sampler = getattr(self.dataloader, 'sampler', None)
@@ -69,7 +90,12 @@ class MetaIterBasedTrainLoop(IterBasedTrainLoop):
                 logger='current')
             self.dataloader_iterator = _SkipIterator(
                 _InfiniteDataloaderIterator(self.dataloader), self._iter)
-        super().run()
+        previous = self._catch_preemption()
+        try:
+            super().run()
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
 
     def run_iter(self, data_batch: Any) -> None:
         """Record the tasks of this batch as consumed, then run it.
@@ -84,3 +110,54 @@ class MetaIterBasedTrainLoop(IterBasedTrainLoop):
         hub.update_info(TASKS_CONSUMED_KEY,
                         int(consumed) + self._tasks_per_iter())
         super().run_iter(data_batch)
+        signum = self._agreed_signal()
+        if signum:
+            self._save_and_stop(signum)
+
+    # ------------------------------------------------------------ preemption
+    def _catch_preemption(self) -> Dict[int, Any]:
+        """Install the handlers (main thread only); return the old ones."""
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+        previous = {}
+        for name in PREEMPTION_SIGNALS:
+            signum = getattr(signal, name, None)
+            if signum is not None:
+                previous[signum] = signal.signal(signum, self._on_signal)
+        return previous
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        """Remember the signal; a second one of its kind ends the process."""
+        if self._received == signum:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+        self._received = signum
+
+    def _agreed_signal(self) -> int:
+        """The highest signal number any rank received (0: none)."""
+        flag = torch.tensor([float(self._received or 0)])
+        if dist.get_world_size() > 1:
+            dist.all_reduce(flag, op='max')
+        return int(flag.item())
+
+    def _save_and_stop(self, signum: int) -> None:
+        """Checkpoint the finished meta-iterations and stop the loop."""
+        runner, step = self.runner, self._iter
+        hook = next((h for h in runner.hooks if isinstance(h, CheckpointHook)),
+                    None)
+        name = hook.filename_tmpl.format(step) if hook else f'iter_{step}.pth'
+        saved = runner.message_hub.get_info('last_ckpt') or ''
+        if os.path.basename(saved) != name:
+            meta = dict(epoch=runner.epoch, iter=step)
+            if hook is not None:  # its bookkeeping: max_keep_ckpts, pointer
+                hook._save_checkpoint_with_step(runner, step, meta)
+            else:
+                runner.save_checkpoint(runner.work_dir, name, meta=meta,
+                                       backend_args=ATOMIC_BACKEND_ARGS)
+        self.stopped_by_signal = signum
+        self.stop_training = True
+        print_log(
+            f'Stopped by {signal.Signals(signum).name} after meta-iteration '
+            f'{step}: checkpoint {name} saved in '
+            f'{hook.out_dir if hook else runner.work_dir}. Continue with '
+            'tools/train.py CONFIG --resume.', logger='current')
