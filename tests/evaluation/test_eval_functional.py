@@ -84,7 +84,7 @@ def test_pairwise_lpips_like_matches_brute_force():
         assert float(dist[i, j]) == pytest.approx(
             float(sum(per_layer) / 2), abs=1e-10)
     same = fn.pairwise_lpips_like([layers[0][:1].repeat(5, 1, 1, 1)])
-    assert fn.mean_pairwise(same) == 0.0
+    assert fn.mean_pairwise(same) == pytest.approx(0.0, abs=1e-12)
 
 
 def test_nearest_class_mean_and_leave_one_out():
