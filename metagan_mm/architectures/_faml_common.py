@@ -8,7 +8,7 @@ from typing import Optional
 
 from torch import nn
 
-from ._common import SCALES, check_arch_args, layer_norm
+from ._common import check_arch_args, layer_norm
 
 NORMS = ('layer', 'none')
 
@@ -25,7 +25,6 @@ def check_faml_args(cls: str, scale_key: str, scale: int, ch_key: str,
         raise ValueError(f'{cls}: norm={norm!r} is not supported; use one '
                          f'of {list(NORMS)} (FAML\'s BatchNorm keeps running '
                          'statistics, which vmapped inner loops cannot).')
-    assert scale in SCALES
     return scale // 8
 
 

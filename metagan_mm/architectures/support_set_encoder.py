@@ -8,7 +8,7 @@ from typing import List
 from torch import nn
 
 from ._common import check_arch_args, layer_norm
-from ._conditioning import SetEncoderBase, check_size
+from ._conditioning import SetEncoderBase
 
 
 class SupportSetEncoder(SetEncoderBase):
@@ -37,7 +37,6 @@ class SupportSetEncoder(SetEncoderBase):
         cls = type(self).__name__
         n_down = check_arch_args(cls, 'in_scale', in_scale, 'in_channels',
                                  in_channels, base_channels=base_channels)
-        check_size(cls, 'embed_size', embed_size)
         self._init_set(in_scale, in_channels, embed_size, pooling)
         ch = base_channels
         layers: List[nn.Module] = [nn.Conv2d(in_channels, ch, 4, 2, 1),

@@ -56,7 +56,10 @@ def make_classes(fake_kind, classes=4, k=4, n=500, seed=0):
     dicts = []
     for c in range(classes):
         centre = 2.0 * torch.randn(1, 2, 2, 2, generator=gen)
-        draw = lambda m: centre + torch.randn(m, 2, 2, 2, generator=gen)  # noqa
+
+        def draw(m, centre=centre):
+            return centre + torch.randn(m, 2, 2, 2, generator=gen)
+
         support = draw(k)
         if fake_kind == 'independent':
             fake = draw(n)
