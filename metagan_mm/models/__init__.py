@@ -1,5 +1,6 @@
 """Meta-learned GAN models (mmagic ``BaseGAN`` subclasses)."""
 from . import architectures  # noqa: F401  (registers FIGR nets)
+from . import conditioned_architectures  # noqa: F401  (registers them)
 from .base_meta_gan import BaseMetaGAN, MetaTrainingError
 from .inner_rates import InnerRates
 from .maml_gan import MAMLGAN

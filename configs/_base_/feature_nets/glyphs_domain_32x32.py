@@ -17,6 +17,7 @@ fewshot_metrics = [
         subset_size=1000),
     dict(type='FewShotFidelity', feature_net=domain_feature_net),
     dict(type='FewShotDiversity', feature_net=domain_feature_net),
+    dict(type='FewShotNovelty', feature_net=domain_feature_net),
     dict(type='FewShotMMagicMetric', metric=dict(type='SWD')),
     dict(type='FewShotMMagicMetric', metric=dict(type='MS_SSIM')),
 ]

@@ -1,0 +1,94 @@
+"""Novelty of few-shot generations: copying the shots is not generating."""
+from typing import Any, Dict, Sequence
+
+import numpy as np
+
+from metagan_mm.registry import METRICS
+from .base_fewshot_metric import FewShotFeatureMetric, log_per_class
+
+
+def nearest_distances(features: np.ndarray,
+                      support: np.ndarray) -> np.ndarray:
+    """Euclidean distance of every row of ``features`` to its nearest
+    row of ``support``.
+
+    Args:
+        features: ``[N, D]``.
+        support: ``[K, D]``, ``K >= 1``.
+
+    Returns:
+        np.ndarray: ``[N]`` float64 distances.
+    """
+    x = np.asarray(features, dtype=np.float64)
+    s = np.asarray(support, dtype=np.float64)
+    if x.ndim != 2 or s.ndim != 2 or x.shape[1] != s.shape[1] or not len(s):
+        raise ValueError('nearest_distances: need [N, D] features and a '
+                         f'non-empty [K, D] support, got {x.shape} and '
+                         f'{s.shape}')
+    sq = ((x * x).sum(1)[:, None] + (s * s).sum(1)[None, :] - 2.0 * x @ s.T)
+    return np.sqrt(np.clip(sq, 0.0, None).min(1))
+
+
+@METRICS.register_module()
+class FewShotNovelty(FewShotFeatureMetric):
+    """Distance of generations to the nearest support image vs the real
+    references' own distance to it.
+
+    A conditioned generator can reach high fidelity by reproducing its K
+    shots. For every generated image of a class: the Euclidean distance,
+    in the feature network's pool features (the space of FID and
+    fidelity), to the nearest of the class's K support images; ``novelty``
+    is the mean over all generations of all classes. ``novelty_real`` is
+    the same for the class's real reference images (other drawings of the
+    class, never the support itself), and ``novelty_ratio = novelty /
+    novelty_real``: about 1 = generations are as far from the shots as
+    new real drawings are; near 0 = copies of the shots; well above 1 =
+    far from the shots (off-class or noise: read it with fidelity). Per
+    class ratios at DEBUG level. Needs ``support`` in the class dicts.
+
+    Output keys: ``fewshot/novelty``, ``fewshot/novelty_real``,
+    ``fewshot/novelty_ratio``.
+
+    Args:
+        feature_net (dict | nn.Module): Feature network config.
+        **kwargs: ``batch_size``, ``device``, ``collect_device``, ``prefix``.
+    """
+
+    def process_class(self, item: Dict[str, Any]) -> Dict[str, Any]:
+        """Nearest-support distances of the class's fake and real images."""
+        if item.get('support') is None or not len(item['support']):
+            raise KeyError(
+                f'FewShotNovelty: class {item["class_name"]!r} has no '
+                'support images; the evaluation loop must pass `support`.')
+        support = self.features(item['support'])
+        return dict(
+            class_idx=item['class_idx'],
+            class_name=item['class_name'],
+            fake=nearest_distances(self.features(item['fake']),
+                                   support).astype(np.float32),
+            real=nearest_distances(self.features(item['real']),
+                                   support).astype(np.float32))
+
+    def compute_metrics(self, results: Sequence[Dict[str, Any]]) -> dict:
+        """Mean nearest-support distances and their ratio.
+
+        Args:
+            results (Sequence[dict]): Entries of :meth:`process_class`.
+
+        Returns:
+            dict: ``novelty``, ``novelty_real``, ``novelty_ratio``.
+        """
+        fake = np.concatenate([r['fake'] for r in results]).astype(np.float64)
+        real = np.concatenate([r['real'] for r in results]).astype(np.float64)
+        per_class = {
+            r['class_name']: float(r['fake'].mean() / r['real'].mean())
+            for r in results
+            if len(r['fake']) and len(r['real']) and r['real'].mean() > 0
+        }
+        log_per_class('FewShotNovelty (ratio)', per_class)
+        novelty = float(fake.mean()) if len(fake) else float('nan')
+        novelty_real = float(real.mean()) if len(real) else float('nan')
+        ratio = (novelty / novelty_real
+                 if novelty_real > 0 else float('nan'))
+        return dict(novelty=novelty, novelty_real=novelty_real,
+                    novelty_ratio=ratio)
