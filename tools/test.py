@@ -33,8 +33,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parse_runner_args(parser, argv)
 
 
-def main(argv=None) -> None:
-    """Build the runner, load the checkpoint and test."""
+def main(argv=None) -> dict:
+    """Build the runner, load the checkpoint and test; returns the metrics."""
     args = parse_args(argv)
     with friendly_errors('test'):
         runner = build_runner(
@@ -44,7 +44,7 @@ def main(argv=None) -> None:
             launcher=args.launcher,
             checkpoint=args.checkpoint,
             use_ema=args.ema)
-        runner.test()
+        return runner.test()
 
 
 if __name__ == '__main__':

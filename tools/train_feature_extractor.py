@@ -8,10 +8,10 @@ Reads the class data set of ``train_dataloader.dataset.dataset`` of a
 (meta-)training config, builds it with ``split_part='train'`` (meta-training
 classes ONLY; the unseen evaluation classes are never loaded), trains a
 :class:`DomainFeatureExtractor` classifier on them with a held-out image
-fraction for a reported accuracy, and saves it to ``--out`` (default
-``work_dirs/feature_nets/<config-name>.pth``). Use the file in metric
-configs as ``feature_net=dict(type='DomainFeatureExtractor',
-checkpoint=PATH)``; see docs/evaluation.md.
+fraction for a reported accuracy, and saves it to ``--out`` (default: the
+``checkpoint`` the config's ``DomainFeatureExtractor`` metrics read, so
+that ``tools/test.py CONFIG`` finds it; ``work_dirs/feature_nets/<config
+name>.pth`` for a config without such metrics); see docs/evaluation.md.
 """
 import argparse
 import os.path as osp
@@ -32,8 +32,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('config', help='(meta-)training config file')
     parser.add_argument(
         '--out',
-        help='output checkpoint (default: '
-        'work_dirs/feature_nets/<config-name>.pth)')
+        help='output checkpoint (default: where the config\'s metrics '
+        'read it)')
     parser.add_argument(
         '--iters', type=int, default=400, help='training steps (400)')
     parser.add_argument('--seed', type=int, default=0, help='seed (0)')
@@ -89,14 +89,12 @@ def main(argv=None) -> str:
     """Train and save the feature network; returns the checkpoint path."""
     args = parse_args(argv)
     with friendly_errors('train_feature_extractor'):
-        from metagan_mm.evaluation.feature_nets.trainer import \
-            train_feature_extractor
+        from metagan_mm.evaluation.feature_nets.trainer import (
+            feature_net_path, train_feature_extractor)
         cfg = Config.fromfile(args.config)
         if args.cfg_options:
             cfg.merge_from_dict(args.cfg_options)
-        out = args.out or osp.join(
-            'work_dirs', 'feature_nets',
-            osp.splitext(osp.basename(args.config))[0] + '.pth')
+        out = args.out or feature_net_path(cfg, args.config)
         return train_feature_extractor(
             dataset_cfg_from_config(cfg),
             out,

@@ -6,7 +6,7 @@
 domain_feature_net = dict(
     type='DomainFeatureExtractor',
     checkpoint=  # noqa: E501
-    '{{$METAGAN_FEATURE_NET:work_dirs/feature_nets/reptile_figr-dcgan_glyphs-32x32.pth}}')
+    '{{$METAGAN_FEATURE_NET:work_dirs/feature_nets/glyphs_domain_32x32.pth}}')
 
 fewshot_metrics = [
     dict(type='FewShotFID', feature_net=domain_feature_net),

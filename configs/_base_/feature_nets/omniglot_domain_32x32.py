@@ -1,12 +1,13 @@
 # Few-shot metrics for Omniglot (32x32) with the domain feature network.
-# Make the network first (meta-training alphabets only):
+# Make the network first (meta-training alphabets only; one network per
+# data set, shared by every config that inherits this file):
 #   python tools/train_feature_extractor.py \
 #       configs/reptile/reptile_figr-dcgan_omniglot-32x32.py
 # or point $METAGAN_FEATURE_NET at another file. See docs/evaluation.md.
 domain_feature_net = dict(
     type='DomainFeatureExtractor',
     checkpoint=  # noqa: E501
-    '{{$METAGAN_FEATURE_NET:work_dirs/feature_nets/reptile_figr-dcgan_omniglot-32x32.pth}}')
+    '{{$METAGAN_FEATURE_NET:work_dirs/feature_nets/omniglot_domain_32x32.pth}}')
 
 fewshot_metrics = [
     dict(type='FewShotFID', feature_net=domain_feature_net),

@@ -12,9 +12,9 @@ from metagan_mm.registry import MODELS
 
 #: Hint shown when a checkpoint is missing.
 TRAIN_HINT = ('Train it on the meta-training classes with `python '
-              'tools/train_feature_extractor.py CONFIG` (it saves '
-              'work_dirs/feature_nets/<config-name>.pth; see '
-              'docs/evaluation.md) and pass that file as checkpoint=.')
+              'tools/train_feature_extractor.py CONFIG` with the config you '
+              'test: it saves the network where that config\'s metrics read '
+              'it (see docs/evaluation.md).')
 
 
 def _validate_arch(in_channels: int, img_size: int, channels: Sequence[int],
@@ -46,7 +46,7 @@ class DomainFeatureExtractor(nn.Module):
     architecture arguments are then ignored)::
 
         dict(type='DomainFeatureExtractor',
-             checkpoint='work_dirs/feature_nets/<config-name>.pth')
+             checkpoint='work_dirs/feature_nets/glyphs_domain_32x32.pth')
 
     Args:
         checkpoint (str, optional): Trained network file. Required for

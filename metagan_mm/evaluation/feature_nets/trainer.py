@@ -19,6 +19,35 @@ from mmengine.logging import print_log
 from .domain_feature_extractor import DomainFeatureExtractor
 
 
+def feature_net_path(cfg: Any, config_path: str) -> str:
+    """Where a config's metrics read their domain feature network.
+
+    The ``checkpoint`` of the first ``DomainFeatureExtractor`` in the
+    config's ``test_evaluator`` (then ``val_evaluator``), so that
+    ``tools/train_feature_extractor.py CONFIG`` writes the file that
+    ``tools/test.py CONFIG`` reads, for inherited configs too; a config
+    without one gets ``work_dirs/feature_nets/<config name>.pth``.
+
+    Args:
+        cfg: The loaded config (``mmengine.Config`` or dict).
+        config_path (str): The config file's path.
+
+    Returns:
+        str: The checkpoint path.
+    """
+    for key in ('test_evaluator', 'val_evaluator'):
+        evaluator = cfg.get(key) or []
+        if isinstance(evaluator, dict):
+            evaluator = evaluator.get('metrics', [evaluator])
+        for metric in evaluator:
+            net = metric.get('feature_net') or {}
+            if net.get('type') == 'DomainFeatureExtractor' and \
+                    net.get('checkpoint'):
+                return str(net['checkpoint'])
+    name = osp.splitext(osp.basename(config_path))[0]
+    return osp.join('work_dirs', 'feature_nets', name + '.pth')
+
+
 def class_dataset_cfg(dataset_cfg: Dict[str, Any]) -> Dict[str, Any]:
     """The class data set config with ``split_part='train'`` forced.
 
