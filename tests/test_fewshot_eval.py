@@ -107,6 +107,7 @@ def test_test_run_writes_the_grid_of_the_tested_checkpoint(trained,
 
 
 def _png(path, array):
+    os.makedirs(osp.dirname(str(path)), exist_ok=True)
     Image.fromarray(array).save(path)
     return str(path)
 
@@ -155,6 +156,49 @@ def test_generate_rejects_bad_shots_clearly(trained, tmp_path):
         assert proc.returncode == 1
         assert message in proc.stderr
         assert 'Traceback' not in proc.stderr
+
+
+def test_generate_many_classes_skips_bad_ones_and_matches_one_class(
+        trained, tmp_path):
+    from metagan_mm.apis import class_shot_paths
+    root = tmp_path / 'shots'
+    rng = np.random.default_rng(0)
+    for name in ('a_good', 'c_good'):
+        for i in range(5):
+            _png(root / name / f'{i}.png',
+                 rng.integers(0, 256, (32, 32), dtype=np.uint8))
+    (root / 'b_bad').mkdir()
+    (root / 'b_bad' / '0.png').write_text('not an image')
+    (root / 'b_bad' / '1.png').write_text('not an image either')
+    _png(root / 'd_few' / '0.png', np.zeros((32, 32), np.uint8))
+    out = tmp_path / 'out'
+    proc = _run([
+        sys.executable, 'tools/generate.py', CONFIG, trained['ckpt'],
+        '--shots-dir', str(root), '--k', '2', '--num', '3', '--out', str(out)
+    ])
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert '2 class(es) skipped' in proc.stderr
+    assert 'b_bad: shot image' in proc.stderr and 'cannot be read' in \
+        proc.stderr
+    assert 'd_few:' in proc.stderr and 'has 1 image(s) but 2' in proc.stderr
+    assert 'generated 3 images for each of 2 classes' in proc.stdout
+    assert sorted(os.listdir(out)) == ['a_good', 'c_good']
+    assert sorted(os.listdir(out / 'c_good')) == [
+        'generated_0000.png', 'generated_0001.png', 'generated_0002.png',
+        'grid.png'
+    ]
+    # the same as one call with the same (seeded) shots
+    shots = class_shot_paths(str(root / 'c_good'), k=2, seed=0)
+    assert len(shots) == 2
+    one = tmp_path / 'one'
+    proc = _run([
+        sys.executable, 'tools/generate.py', CONFIG, trained['ckpt'],
+        '--shots', *shots, '--num', '3', '--out', str(one)
+    ])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for name in ('generated_0002.png', 'grid.png'):
+        assert np.array_equal(np.asarray(Image.open(one / name)),
+                              np.asarray(Image.open(out / 'c_good' / name)))
 
 
 def test_fewshot_loops_report_their_length_to_mmagic_timer_hook():
