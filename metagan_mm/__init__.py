@@ -11,7 +11,7 @@ and nothing is registered.
 """
 import importlib.util
 
-__version__ = '0.1.0'
+from .version import __version__  # noqa: F401
 
 
 def _has_openmmlab() -> bool:
