@@ -8,9 +8,8 @@ those first (``tools/setup_env.sh`` does all of it, see README).
 """
 import os.path as osp
 import re
-from typing import List
-
 from setuptools import find_packages, setup
+from typing import List
 
 ROOT = osp.dirname(osp.abspath(__file__))
 

@@ -1,13 +1,15 @@
 """Shared test fixtures and paths."""
+import importlib
 import os
 import os.path as osp
+import sys
 
 import pytest
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 OMNIGLOT_ROOT = os.environ.get(
-    'METAGAN_OMNIGLOT',
-    osp.join(REPO_ROOT, '..', 'shared', 'data', 'omniglot'))
+    'METAGAN_OMNIGLOT', osp.join(REPO_ROOT, '..', 'shared', 'data',
+                                 'omniglot'))
 
 
 @pytest.fixture
@@ -17,3 +19,18 @@ def omniglot_root() -> str:
         pytest.skip(f'Omniglot not found at {OMNIGLOT_ROOT} '
                     '(set METAGAN_OMNIGLOT to its folder)')
     return OMNIGLOT_ROOT
+
+
+@pytest.fixture
+def tool():
+    """``tool('train')``: a script of ``tools/`` imported as a module, to
+    call its ``main(argv)`` as a user runs it, without a new process."""
+
+    def load(name: str):
+        sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
+        try:
+            return importlib.import_module(name)
+        finally:
+            sys.path.pop(0)
+
+    return load

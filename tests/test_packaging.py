@@ -11,7 +11,9 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 def setup_query(*flags):
     proc = subprocess.run([sys.executable, 'setup.py', *flags],
-                          capture_output=True, text=True, cwd=REPO_ROOT,
+                          capture_output=True,
+                          text=True,
+                          cwd=REPO_ROOT,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout.strip().splitlines()[-1]

@@ -7,6 +7,7 @@ import pytest
 from training_helpers import (CONFIG, REPO_ROOT, TINY, _free_port, _run,
                               assert_same_weights, train, weights)
 
+
 def test_resume_continues_at_saved_iteration_with_same_weights(tmp_path):
     train(tmp_path / 'full', max_iters=4)
     train(tmp_path / 'cut', max_iters=2)
@@ -53,22 +54,29 @@ def consistency_config(tmp_path, base, outer_lr):
     return str(path)
 
 
-@pytest.mark.parametrize('base, outer_lr', [(CONFIG, 0.5),
-                                            (MAML_CONFIG, 1e-3)],
-                         ids=['reptile', 'maml-second-order'])
+@pytest.mark.parametrize(
+    'base, outer_lr', [(CONFIG, 0.5), (MAML_CONFIG, 1e-3)],
+    ids=['reptile', 'maml-second-order'])
 def test_two_rank_gloo_equals_one_rank_and_ranks_agree(tmp_path, base,
                                                        outer_lr):
     config = consistency_config(tmp_path, base, outer_lr)
     one = tmp_path / 'one'
-    _run([sys.executable, 'tools/train.py', config, '--work-dir', str(one),
-          '--cfg-options', *TINY[:1], *TINY[2:], 'train_cfg.max_iters=3',
-          'train_dataloader.batch_size=4'])
+    _run([
+        sys.executable, 'tools/train.py', config, '--work-dir',
+        str(one), '--cfg-options', *TINY[:1], *TINY[2:],
+        'train_cfg.max_iters=3', 'train_dataloader.batch_size=4'
+    ])
     two = tmp_path / 'two'
-    args = ['bash', 'tools/dist_train.sh', config, '2', '--work-dir',
-            str(two), '--cfg-options', *TINY[:1], *TINY[2:],
-            'train_cfg.max_iters=3', 'train_dataloader.batch_size=2']
-    proc = _run(args, env={'PORT': str(_free_port()),
-                           'PYTHON': sys.executable})
+    args = [
+        'bash', 'tools/dist_train.sh', config, '2', '--work-dir',
+        str(two), '--cfg-options', *TINY[:1], *TINY[2:],
+        'train_cfg.max_iters=3', 'train_dataloader.batch_size=2'
+    ]
+    proc = _run(
+        args, env={
+            'PORT': str(_free_port()),
+            'PYTHON': sys.executable
+        })
     assert 'Distributed launcher: pytorch' in proc.stdout + proc.stderr
     assert "'backend': 'nccl'" in proc.stdout + proc.stderr  # gloo on CPU
     rank0 = json.loads((two / 'weights_rank0.json').read_text())
@@ -78,5 +86,6 @@ def test_two_rank_gloo_equals_one_rank_and_ranks_agree(tmp_path, base,
     _, w_two = weights(two / 'iter_3.pth')
     assert_same_weights(w_one, w_two, atol=1e-5)
     single = json.loads((one / 'weights_rank0.json').read_text())
-    assert max(abs(single[k] - rank0[k]) / (1 + abs(single[k]))
-               for k in single) < 1e-4
+    assert max(
+        abs(single[k] - rank0[k]) / (1 + abs(single[k]))
+        for k in single) < 1e-4

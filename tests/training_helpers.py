@@ -27,19 +27,28 @@ def _free_port() -> int:
 def _run(args, timeout=600, env=None):
     env = dict(os.environ, **(env or {}))
     env.setdefault('OMP_NUM_THREADS', '1')
-    proc = subprocess.run(args, capture_output=True, text=True, cwd=REPO_ROOT,
-                          timeout=timeout, env=env)
+    proc = subprocess.run(
+        args,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=timeout,
+        env=env)
     assert proc.returncode == 0, (proc.stdout[-3000:] + proc.stderr[-5000:])
     return proc
 
 
 def train(work_dir, *options, max_iters=4, batch_size=4, resume=False):
-    args = [sys.executable, 'tools/train.py', CONFIG, '--work-dir',
-            str(work_dir)]
+    args = [
+        sys.executable, 'tools/train.py', CONFIG, '--work-dir',
+        str(work_dir)
+    ]
     if resume:
         args.append('--resume')
-    args += ['--cfg-options', *TINY, f'train_cfg.max_iters={max_iters}',
-             f'train_dataloader.batch_size={batch_size}', *options]
+    args += [
+        '--cfg-options', *TINY, f'train_cfg.max_iters={max_iters}',
+        f'train_dataloader.batch_size={batch_size}', *options
+    ]
     return _run(args)
 
 
@@ -47,7 +56,8 @@ def weights(path):
     ckpt = load_checkpoint_file(str(path))
     return ckpt, {
         k: v
-        for k, v in ckpt['state_dict'].items() if not k.startswith('generator_ema')
+        for k, v in ckpt['state_dict'].items()
+        if not k.startswith('generator_ema')
     }
 
 
@@ -55,5 +65,3 @@ def assert_same_weights(a, b, atol):
     assert a.keys() == b.keys()
     worst = max(float((a[k].double() - b[k].double()).abs().max()) for k in a)
     assert worst <= atol, f'max abs difference {worst}'
-
-

@@ -17,11 +17,10 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-import metagan_mm  # noqa: E402,F401  (applies the compatibility fixes first)
-from metagan_mm.apis import (generate_for_classes,  # noqa: E402
-                             generate_from_shots, load_meta_model,
-                             model_image_shape, read_shots)
-from metagan_mm.utils.cli import add_trust_arg, friendly_errors  # noqa
+import metagan_mm  # noqa: F401  (applies the compatibility fixes first)
+from metagan_mm.apis import (generate_for_classes, generate_from_shots,
+                             load_meta_model, model_image_shape, read_shots)
+from metagan_mm.utils.cli import add_trust_arg, friendly_errors
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -31,22 +30,32 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('checkpoint', help='checkpoint (.pth)')
     shots = parser.add_mutually_exclusive_group(required=True)
     shots.add_argument('--shots', nargs='+', help='K images of the new class')
-    shots.add_argument('--shots-dir',
-                       help='a folder with one sub-folder of shots per class')
-    parser.add_argument('--k', type=int, default=None,
-                        help='with --shots-dir: shots per class, chosen by a '
-                        'shuffle seeded by --seed (default: all)')
-    parser.add_argument('--num', type=int, default=64,
-                        help='images to generate (per class)')
+    shots.add_argument(
+        '--shots-dir', help='a folder with one sub-folder of shots per class')
+    parser.add_argument(
+        '--k',
+        type=int,
+        default=None,
+        help='with --shots-dir: shots per class, chosen by a '
+        'shuffle seeded by --seed (default: all)')
+    parser.add_argument(
+        '--num', type=int, default=64, help='images to generate (per class)')
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--steps', type=int, default=None,
-                        help='adaptation steps (default: as in training)')
+    parser.add_argument(
+        '--steps',
+        type=int,
+        default=None,
+        help='adaptation steps (default: as in training)')
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--convert', action='store_true',
-                        help='convert colour <-> grayscale shots')
-    parser.add_argument('--ema', action='store_true',
-                        help="use the checkpoint's EMA generator weights")
+    parser.add_argument(
+        '--convert',
+        action='store_true',
+        help='convert colour <-> grayscale shots')
+    parser.add_argument(
+        '--ema',
+        action='store_true',
+        help="use the checkpoint's EMA generator weights")
     add_trust_arg(parser)
     return parser.parse_args(argv)
 
@@ -65,8 +74,8 @@ def main(argv=None) -> None:
             print(f'wrote {len(written) - 1} images and {written[-1]}')
             return
         results = generate_for_classes(model, args.shots_dir, args.out,
-                                       args.num, args.k, args.steps,
-                                       args.seed, args.convert)
+                                       args.num, args.k, args.steps, args.seed,
+                                       args.convert)
     failed = {name: r for name, r in results.items() if isinstance(r, str)}
     print(f'\ngenerated {args.num} images for each of '
           f'{len(results) - len(failed)} classes in {args.out}')

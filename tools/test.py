@@ -13,10 +13,10 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-import metagan_mm  # noqa: E402,F401  (applies the compatibility fixes first)
-from metagan_mm.utils.cli import (add_runner_args, friendly_errors,  # noqa
+import metagan_mm  # noqa: F401  (applies the compatibility fixes first)
+from metagan_mm.utils.cli import (add_runner_args, friendly_errors,
                                   parse_runner_args)
-from metagan_mm.utils.runner_setup import build_runner  # noqa: E402
+from metagan_mm.utils.runner_setup import build_runner
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -19,9 +19,10 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-import metagan_mm  # noqa: E402,F401  (applies the compatibility fixes first)
-from metagan_mm.utils.cli import friendly_errors  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config, DictAction
+
+import metagan_mm  # noqa: F401  (applies the compatibility fixes first)
+from metagan_mm.utils.cli import friendly_errors
 
 
 def parse_args(argv=None) -> argparse.Namespace:

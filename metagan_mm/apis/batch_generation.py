@@ -78,8 +78,9 @@ def generate_for_classes(model: torch.nn.Module,
     """
     if not osp.isdir(shots_dir):
         raise FileNotFoundError(f'--shots-dir {shots_dir} is not a folder.')
-    classes = sorted(name for name in os.listdir(shots_dir)
-                     if osp.isdir(osp.join(shots_dir, name)))
+    classes = sorted(
+        name for name in os.listdir(shots_dir)
+        if osp.isdir(osp.join(shots_dir, name)))
     if not classes:
         raise FileNotFoundError(
             f'--shots-dir {shots_dir} has no class sub-folders: put the shots '
@@ -95,8 +96,9 @@ def generate_for_classes(model: torch.nn.Module,
             results[name] = str(err)
             log(f'skipped class {name}: {err}')
         else:
-            results[name] = generate_from_shots(
-                model, shots, num, osp.join(out_dir, name), steps, seed)
+            results[name] = generate_from_shots(model, shots, num,
+                                                osp.join(out_dir, name), steps,
+                                                seed)
         if bar is not None:
             bar.update()
     return results

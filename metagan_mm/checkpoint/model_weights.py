@@ -95,7 +95,8 @@ def load_model_weights(model: nn.Module,
                 f'EMA weights were asked for but checkpoint {path} has none '
                 '(the run had no model.ema_config). Leave out --ema to use '
                 'its meta-weights.')
-        model.generator.load_state_dict(model.generator_ema.module.state_dict())
+        model.generator.load_state_dict(
+            model.generator_ema.module.state_dict())
         line = f'loaded {path}: generator = EMA weights (generator_ema)'
     else:
         line = f'loaded {path}: generator = meta-weights'

@@ -38,8 +38,8 @@ def resume_candidates(work_dir: str) -> List[str]:
 
 def find_resumable_checkpoint(work_dir: str,
                               trust: Optional[bool] = None,
-                              warn: Callable[[str], None] = print
-                              ) -> Optional[str]:
+                              warn: Callable[[str],
+                                             None] = print) -> Optional[str]:
     """The newest checkpoint of ``work_dir`` that loads.
 
     Each unreadable (truncated, damaged) checkpoint is named in a warning

@@ -58,19 +58,23 @@ def allowed_globals() -> List[Any]:
     import numpy as np
     from mmengine.logging.history_buffer import HistoryBuffer
     from numpy.core.multiarray import _reconstruct, scalar
-    dtypes = {type(np.dtype(name)) for name in np.sctypeDict.values()
-              if np.dtype(name).kind != 'O'}
-    return [HistoryBuffer, _reconstruct, scalar, np.ndarray, np.dtype,
-            *sorted(dtypes, key=lambda t: t.__name__),
-            (_history_buffer_method, 'builtins.getattr')]
+    dtypes = {
+        type(np.dtype(name))
+        for name in np.sctypeDict.values() if np.dtype(name).kind != 'O'
+    }
+    return [
+        HistoryBuffer, _reconstruct, scalar, np.ndarray, np.dtype,
+        *sorted(dtypes, key=lambda t: t.__name__),
+        (_history_buffer_method, 'builtins.getattr')
+    ]
 
 
 def is_trusted(trust: Optional[bool] = None) -> bool:
     """``trust`` if given, else whether ``METAGAN_TRUST_CHECKPOINT`` is set."""
     if trust is not None:
         return bool(trust)
-    return os.environ.get(TRUST_ENV, '').strip().lower() not in ('', '0',
-                                                                   'false')
+    return os.environ.get(TRUST_ENV,
+                          '').strip().lower() not in ('', '0', 'false')
 
 
 def _global_name(entry: Any) -> str:
@@ -124,12 +128,12 @@ def load_checkpoint_file(path: str,
         return torch.load(path, map_location=map_location, weights_only=False)
     try:
         with torch.serialization.safe_globals(allowed_globals()):
-            return torch.load(path, map_location=map_location,
-                              weights_only=True)
+            return torch.load(
+                path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
         reason = _unpickler_reason(err)
-        unsafe = disallowed_globals(path) or (
-            [reason.split(': ', 1)[1]] if 'not allowed' in reason else [])
+        unsafe = disallowed_globals(path) or ([reason.split(': ', 1)[1]] if
+                                              'not allowed' in reason else [])
         if unsafe:
             raise UnsafeCheckpointError(
                 f'checkpoint {path} was not loaded: it needs '

@@ -54,12 +54,14 @@ def friendly_errors(tool: str) -> Iterator[None]:
         print(f'{tool}: error: {message}', file=sys.stderr)
         for hint in hints:
             print(f'{tool}: hint: {hint}', file=sys.stderr)
-        print(f'{tool}: (set METAGAN_TRACEBACK=1 for the full traceback)',
-              file=sys.stderr)
+        print(
+            f'{tool}: (set METAGAN_TRACEBACK=1 for the full traceback)',
+            file=sys.stderr)
         last = traceback.extract_tb(err.__traceback__)[-1:]
         if last:
-            print(f'{tool}: raised at {last[0].filename}:{last[0].lineno}',
-                  file=sys.stderr)
+            print(
+                f'{tool}: raised at {last[0].filename}:{last[0].lineno}',
+                file=sys.stderr)
         sys.exit(1)
 
 

@@ -5,8 +5,7 @@ from typing import Optional
 from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
-from mmengine.registry import RUNNERS
-from mmengine.registry import init_default_scope
+from mmengine.registry import RUNNERS, init_default_scope
 from mmengine.runner import Runner
 
 from metagan_mm.checkpoint import (ATOMIC_BACKEND_ARGS,
@@ -52,7 +51,8 @@ def _enable_amp(cfg: Config) -> None:
     """Switch every optimizer wrapper of ``cfg`` to ``AmpOptimWrapper``."""
     optim = cfg.optim_wrapper
     wrappers = [optim] if 'optimizer' in optim else [
-        v for k, v in optim.items() if isinstance(v, dict) and k != 'constructor'
+        v for k, v in optim.items()
+        if isinstance(v, dict) and k != 'constructor'
     ]
     for wrapper in wrappers:
         if wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':

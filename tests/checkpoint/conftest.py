@@ -25,8 +25,14 @@ def crafted(tmp_path):
     """
     marker = tmp_path / 'payload_ran'
     path = tmp_path / 'iter_600.pth'
-    torch.save({'meta': {'iter': 600}, 'state_dict': {},
-                'payload': Payload(f'touch {marker}')}, path)
+    torch.save(
+        {
+            'meta': {
+                'iter': 600
+            },
+            'state_dict': {},
+            'payload': Payload(f'touch {marker}')
+        }, path)
     return str(path), marker
 
 
@@ -38,8 +44,23 @@ def genuine(tmp_path):
     buffer.update(1.5)
     buffer.update(2.5)
     path = tmp_path / 'genuine.pth'
-    torch.save({'meta': {'iter': 3, 'seed': np.int64(7), 'lr': np.float32(.5)},
-                'message_hub': {'log_scalars': {'loss': buffer},
-                                'runtime_info': {'x': np.arange(3)}},
-                'state_dict': {'w': torch.ones(2)}}, path)
+    torch.save(
+        {
+            'meta': {
+                'iter': 3,
+                'seed': np.int64(7),
+                'lr': np.float32(.5)
+            },
+            'message_hub': {
+                'log_scalars': {
+                    'loss': buffer
+                },
+                'runtime_info': {
+                    'x': np.arange(3)
+                }
+            },
+            'state_dict': {
+                'w': torch.ones(2)
+            }
+        }, path)
     return str(path)

@@ -4,9 +4,7 @@ Each tool is called as a user would (its ``main`` with command-line
 arguments) on a file whose unpickling would create ``marker``; every one
 must refuse it with the message naming the type and ``--trust-checkpoint``.
 """
-import importlib
 import os.path as osp
-import sys
 
 import pytest
 
@@ -16,16 +14,10 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO_ROOT, 'configs', 'reptile',
                   'reptile_figr-dcgan_glyphs-32x32.py')
 
-TINY = ['--cfg-options', 'model.inner_loop.steps=1', 'custom_hooks=[]',
-        'train_cfg.max_iters=1', 'train_dataloader.batch_size=2']
-
-
-def tool(name):
-    sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
-    try:
-        return importlib.import_module(name)
-    finally:
-        sys.path.pop(0)
+TINY = [
+    '--cfg-options', 'model.inner_loop.steps=1', 'custom_hooks=[]',
+    'train_cfg.max_iters=1', 'train_dataloader.batch_size=2'
+]
 
 
 def refused(capsys, call):
@@ -38,44 +30,54 @@ def refused(capsys, call):
     return err
 
 
-def test_train_resume_auto(crafted, capsys):
+def test_train_resume_auto(crafted, capsys, tool):
     path, marker = crafted  # iter_600.pth in the work dir
     work_dir = osp.dirname(path)
-    refused(capsys, lambda: tool('train').main(
-        [CONFIG, '--work-dir', work_dir, '--resume', *TINY]))
+    refused(
+        capsys, lambda: tool('train').main(
+            [CONFIG, '--work-dir', work_dir, '--resume', *TINY]))
     assert not marker.exists()
 
 
-def test_train_resume_path(crafted, capsys, tmp_path):
+def test_train_resume_path(crafted, capsys, tmp_path, tool):
     path, marker = crafted
-    refused(capsys, lambda: tool('train').main(
-        [CONFIG, '--work-dir', str(tmp_path / 'w'), '--resume', path, *TINY]))
+    refused(
+        capsys, lambda: tool('train').main([
+            CONFIG, '--work-dir',
+            str(tmp_path / 'w'), '--resume', path, *TINY
+        ]))
     assert not marker.exists()
 
 
-def test_train_load_from(crafted, capsys, tmp_path):
+def test_train_load_from(crafted, capsys, tmp_path, tool):
     path, marker = crafted
-    refused(capsys, lambda: tool('train').main(
-        [CONFIG, '--work-dir', str(tmp_path / 'w'), *TINY,
-         f'load_from={path}']))
+    refused(
+        capsys, lambda: tool('train').main([
+            CONFIG, '--work-dir',
+            str(tmp_path / 'w'), *TINY, f'load_from={path}'
+        ]))
     assert not marker.exists()
 
 
-def test_test_tool(crafted, capsys, tmp_path):
+def test_test_tool(crafted, capsys, tmp_path, tool):
     path, marker = crafted
-    refused(capsys, lambda: tool('test').main(
-        [CONFIG, path, '--work-dir', str(tmp_path / 'w')]))
+    refused(
+        capsys, lambda: tool('test').main(
+            [CONFIG, path, '--work-dir',
+             str(tmp_path / 'w')]))
     assert not marker.exists()
 
 
-def test_generate_tool(crafted, capsys, tmp_path):
+def test_generate_tool(crafted, capsys, tmp_path, tool):
     path, marker = crafted
     shot = osp.join(tmp_path, 'shot.png')
     from PIL import Image
     Image.new('L', (32, 32), 255).save(shot)
-    refused(capsys, lambda: tool('generate').main(
-        [CONFIG, path, '--shots', shot, '--num', '2', '--out',
-         str(tmp_path / 'out')]))
+    refused(
+        capsys, lambda: tool('generate').main([
+            CONFIG, path, '--shots', shot, '--num', '2', '--out',
+            str(tmp_path / 'out')
+        ]))
     assert not marker.exists() and not (tmp_path / 'out').exists()
 
 

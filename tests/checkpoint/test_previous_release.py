@@ -17,11 +17,14 @@ from metagan_mm.registry import MODELS
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DATA = osp.join(REPO_ROOT, 'tests', 'fixtures', 'checkpoints', '0.1.0')
-TINY_NETS = {'model.generator.base_channels': 4,
-             'model.discriminator.base_channels': 4,
-             'model.inner_loop.steps': 1, 'custom_hooks': [],
-             'train_dataloader.batch_size': 2,
-             'default_hooks.checkpoint.interval': 1}
+TINY_NETS = {
+    'model.generator.base_channels': 4,
+    'model.discriminator.base_channels': 4,
+    'model.inner_loop.steps': 1,
+    'custom_hooks': [],
+    'train_dataloader.batch_size': 2,
+    'default_hooks.checkpoint.interval': 1
+}
 CONFIGS = {
     'reptile': 'configs/reptile/reptile_figr-dcgan_glyphs-32x32.py',
     'maml': 'configs/maml/maml_figr-dcgan_glyphs-32x32.py',
@@ -50,12 +53,17 @@ def test_loads_strictly_without_trust(algorithm):
 
 @pytest.mark.parametrize('algorithm', sorted(CONFIGS))
 def test_resumes(algorithm, tmp_path):
-    proc = subprocess.run(
-        [sys.executable, 'tools/train.py', CONFIGS[algorithm], '--work-dir',
-         str(tmp_path), '--resume', osp.join(DATA, f'{algorithm}.pth'),
-         '--cfg-options', *options(), 'train_cfg.max_iters=2'],
-        capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
+    proc = subprocess.run([
+        sys.executable, 'tools/train.py', CONFIGS[algorithm], '--work-dir',
+        str(tmp_path), '--resume',
+        osp.join(DATA, f'{algorithm}.pth'), '--cfg-options', *options(),
+        'train_cfg.max_iters=2'
+    ],
+                          capture_output=True,
+                          text=True,
+                          cwd=REPO_ROOT,
+                          timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'resumed epoch: 0, iter: 1' in proc.stdout + proc.stderr
-    assert load_checkpoint_file(str(tmp_path / 'iter_2.pth'))['meta'][
-        'iter'] == 2
+    assert load_checkpoint_file(str(tmp_path /
+                                    'iter_2.pth'))['meta']['iter'] == 2

@@ -77,13 +77,14 @@ def test_mmengine_loader_goes_through_the_safe_load(crafted, genuine):
     assert CheckpointLoader.load_checkpoint(genuine)['meta']['iter'] == 3
 
 
-@pytest.mark.parametrize('cut', [0, 100, -200, None],
-                         ids=['empty', 'head', 'tail', 'not-a-checkpoint'])
+@pytest.mark.parametrize(
+    'cut', [0, 100, -200, None],
+    ids=['empty', 'head', 'tail', 'not-a-checkpoint'])
 def test_damaged_file_gets_a_clear_error(genuine, tmp_path, cut):
     data = open(genuine, 'rb').read()
     damaged = tmp_path / 'iter_4.pth'
-    damaged.write_bytes(b'hello world' * 10 if cut is None else
-                        data[:cut] if cut else b'')
+    damaged.write_bytes(b'hello world' *
+                        10 if cut is None else data[:cut] if cut else b'')
     with pytest.raises(UnreadableCheckpointError) as info:
         load_checkpoint_file(str(damaged))
     assert 'damaged or truncated' in str(info.value)

@@ -1,7 +1,5 @@
 """Weights load strictly: no silent random weights, EMA by choice."""
-import importlib
 import os.path as osp
-import sys
 
 import pytest
 import torch
@@ -47,33 +45,32 @@ def test_checkpoint_of_the_same_config_loads_every_weight(tmp_path):
 def test_checkpoint_without_weights_is_an_error(tmp_path):
     path = tmp_path / 'empty.pth'
     torch.save({'meta': {'iter': 600}, 'state_dict': {}}, path)
-    with pytest.raises(CheckpointMismatchError, match='holds no model '
-                       'weights'):
+    with pytest.raises(
+            CheckpointMismatchError, match='holds no model '
+            'weights'):
         load_meta_model(CONFIG, str(path))
 
 
-def test_generate_refuses_a_checkpoint_without_weights(tmp_path, capsys):
+def test_generate_refuses_a_checkpoint_without_weights(tmp_path, capsys, tool):
     path = tmp_path / 'empty.pth'
     torch.save({'state_dict': {}}, path)
     shot = str(tmp_path / 'shot.png')
     from PIL import Image
     Image.new('L', (32, 32), 255).save(shot)
-    sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
-    try:
-        generate = importlib.import_module('generate')
-    finally:
-        sys.path.pop(0)
     with pytest.raises(SystemExit) as info:
-        generate.main([CONFIG, str(path), '--shots', shot, '--num', '2',
-                       '--out', str(tmp_path / 'out')])
+        tool('generate').main([
+            CONFIG,
+            str(path), '--shots', shot, '--num', '2', '--out',
+            str(tmp_path / 'out')
+        ])
     assert info.value.code == 1
     assert 'holds no model weights' in capsys.readouterr().err
     assert not (tmp_path / 'out').exists()
 
 
 def test_checkpoint_of_another_config_names_the_keys(tmp_path):
-    other = build(generator=dict(base_channels=8),
-                  discriminator=dict(base_channels=8))
+    other = build(
+        generator=dict(base_channels=8), discriminator=dict(base_channels=8))
     path = save(other, tmp_path / 'other.pth')
     with pytest.raises(CheckpointMismatchError) as info:
         load_meta_model(CONFIG, path)

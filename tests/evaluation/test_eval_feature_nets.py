@@ -129,13 +129,9 @@ def test_inception_loads_local_state_dict(no_downloads, tmp_path, style):
     assert torch.allclose(layers[-1].flatten(1), feats)
 
 
-def test_cli_trains_and_saves(tmp_path, make_glyph_cfg):
+def test_cli_trains_and_saves(tmp_path, make_glyph_cfg, tool):
     glyph_cfg = make_glyph_cfg
-    sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
-    try:
-        import train_feature_extractor as tool
-    finally:
-        sys.path.pop(0)
+    tool = tool('train_feature_extractor')
     out = str(tmp_path / 'cli.pth')
     config = osp.join(REPO_ROOT, 'configs', 'reptile',
                       'reptile_figr-dcgan_glyphs-32x32.py')
@@ -172,13 +168,9 @@ def test_inception_torchscript_file(no_downloads, tmp_path):
         net.multi_layer_features(torch.zeros(1, 3, 8, 8))
 
 
-def test_cli_on_real_omniglot(tmp_path, monkeypatch, omniglot_root):
+def test_cli_on_real_omniglot(tmp_path, monkeypatch, omniglot_root, tool):
     """Omniglot config: the network never loads the unseen alphabets."""
-    sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
-    try:
-        import train_feature_extractor as tool
-    finally:
-        sys.path.pop(0)
+    tool = tool('train_feature_extractor')
     monkeypatch.setenv('METAGAN_OMNIGLOT', omniglot_root)
     loaded = []
     from metagan_mm.datasets import OmniglotDataset

@@ -4,10 +4,8 @@
 ``tools/test.py CONFIG``'s metrics read, for inherited configs too.
 """
 import glob
-import importlib
 import math
 import os.path as osp
-import sys
 
 import pytest
 import torch
@@ -19,25 +17,19 @@ from metagan_mm.registry import MODELS
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(
-    p for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'),
-                         recursive=True) if '_base_' not in p)
+    p for p in glob.glob(
+        osp.join(REPO_ROOT, 'configs', '**', '*.py'), recursive=True)
+    if '_base_' not in p)
 IDS = [osp.relpath(p, REPO_ROOT) for p in CONFIGS]
-
-
-def tool(name):
-    sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
-    try:
-        return importlib.import_module(name)
-    finally:
-        sys.path.pop(0)
 
 
 def metric_reads(cfg):
     """Checkpoints of every DomainFeatureExtractor the metrics build."""
-    return {m['feature_net']['checkpoint']
-            for m in cfg.get('test_evaluator') or []
-            if (m.get('feature_net') or {}).get('type') ==
-            'DomainFeatureExtractor'}
+    return {
+        m['feature_net']['checkpoint']
+        for m in cfg.get('test_evaluator') or []
+        if (m.get('feature_net') or {}).get('type') == 'DomainFeatureExtractor'
+    }
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=IDS)
@@ -62,8 +54,8 @@ FLOW = [
 
 
 @pytest.mark.parametrize('config', FLOW)
-def test_train_feature_net_then_test(config, tmp_path, monkeypatch,
-                                     request):
+def test_train_feature_net_then_test(config, tmp_path, monkeypatch, request,
+                                     tool):
     """The README's two commands, on tiny settings, from a fresh folder."""
     config = osp.join(REPO_ROOT, config)
     monkeypatch.delenv('METAGAN_FEATURE_NET', raising=False)
@@ -80,9 +72,9 @@ def test_train_feature_net_then_test(config, tmp_path, monkeypatch,
     ckpt = str(tmp_path / 'iter_0.pth')
     torch.save({'state_dict': model.state_dict()}, ckpt)
     metrics = tool('test').main([
-        config, ckpt, '--work-dir', str(tmp_path / 'test'), '--cfg-options',
-        'test_cfg.num_samples=8', 'model.inner_loop.steps=1',
-        'custom_hooks=[]'
+        config, ckpt, '--work-dir',
+        str(tmp_path / 'test'), '--cfg-options', 'test_cfg.num_samples=8',
+        'model.inner_loop.steps=1', 'custom_hooks=[]'
     ])
     # the metrics of the domain network (FID, fidelity) were computed
     assert math.isfinite(metrics['fewshot/fid'])

@@ -152,12 +152,16 @@ class MetaIterBasedTrainLoop(IterBasedTrainLoop):
             if hook is not None:  # its bookkeeping: max_keep_ckpts, pointer
                 hook._save_checkpoint_with_step(runner, step, meta)
             else:
-                runner.save_checkpoint(runner.work_dir, name, meta=meta,
-                                       backend_args=ATOMIC_BACKEND_ARGS)
+                runner.save_checkpoint(
+                    runner.work_dir,
+                    name,
+                    meta=meta,
+                    backend_args=ATOMIC_BACKEND_ARGS)
         self.stopped_by_signal = signum
         self.stop_training = True
         print_log(
             f'Stopped by {signal.Signals(signum).name} after meta-iteration '
             f'{step}: checkpoint {name} saved in '
             f'{hook.out_dir if hook else runner.work_dir}. Continue with '
-            'tools/train.py CONFIG --resume.', logger='current')
+            'tools/train.py CONFIG --resume.',
+            logger='current')
