@@ -33,18 +33,25 @@ def class_dataset_cfg() -> dict:
             type='OmniglotDataset',
             data_root=root,
             pipeline=[
-                dict(type='LoadImageFromFile', key='img',
-                     color_type='grayscale'),
-                dict(type='Resize', keys='img', scale=(32, 32),
-                     interpolation='area'),
+                dict(
+                    type='LoadImageFromFile',
+                    key='img',
+                    color_type='grayscale'),
+                dict(
+                    type='Resize',
+                    keys='img',
+                    scale=(32, 32),
+                    interpolation='area'),
                 dict(type='PackInputs', keys='img'),
             ])
     print(f'SKIP Omniglot: not found at {osp.normpath(root)} (set '
           'METAGAN_OMNIGLOT). Note: falling back to the built-in '
           'GlyphDataset (in-memory 32x32 glyphs, no decoding) -- numbers '
           'are not comparable with Omniglot ones.')
-    return dict(type='GlyphDataset', img_size=32,
-                pipeline=[dict(type='PackInputs', keys='img')])
+    return dict(
+        type='GlyphDataset',
+        img_size=32,
+        pipeline=[dict(type='PackInputs', keys='img')])
 
 
 def bench(data_cfg: dict, num_workers: int, batches: int, tasks: int,
@@ -57,8 +64,12 @@ def bench(data_cfg: dict, num_workers: int, batches: int, tasks: int,
         persistent_workers=num_workers > 0,
         sampler=dict(type='EpisodicSampler'),
         collate_fn=dict(type='episodic_collate'),
-        dataset=dict(type='EpisodicDataset', dataset=data_cfg,
-                     k_shot=k_shot, num_query=num_query, seed=0))
+        dataset=dict(
+            type='EpisodicDataset',
+            dataset=data_cfg,
+            k_shot=k_shot,
+            num_query=num_query,
+            seed=0))
     loader = Runner.build_dataloader(cfg, seed=0)
     it = iter(loader)
     first = next(it)  # worker start-up, caches
@@ -79,9 +90,10 @@ def main() -> None:
     parser.add_argument('--k-shot', type=int, default=4)
     parser.add_argument('--num-query', type=int, default=4)
     args = parser.parse_args()
-    import metagan_mm.datasets  # noqa: F401  (registers our classes)
     from mmengine.logging import MMLogger
     from mmengine.registry import init_default_scope
+
+    import metagan_mm.datasets  # noqa: F401  (registers our classes)
     init_default_scope('mmagic')
     MMLogger.get_current_instance().setLevel('WARNING')
     print(f'meta-batch: {args.tasks} tasks x (K={args.k_shot} + '

@@ -51,21 +51,23 @@ TASKS_PER_ITER = 4
 
 # name -> (config stem relative to configs/, extra cfg-options, label)
 TRAINED = {
-    'reptile': ('reptile/reptile_figr-dcgan_{d}-32x32.py', {},
-                'Reptile (FIGR)'),
-    'fomaml': ('maml/maml_figr-dcgan_{d}-32x32.py',
-               {'model.first_order': True}, 'MAML, first order'),
-    'meta-sgd': ('meta_sgd/meta-sgd_figr-dcgan_{d}-32x32.py',
-                 {'model.first_order': True}, 'Meta-SGD, first order'),
+    'reptile':
+    ('reptile/reptile_figr-dcgan_{d}-32x32.py', {}, 'Reptile (FIGR)'),
+    'fomaml': ('maml/maml_figr-dcgan_{d}-32x32.py', {
+        'model.first_order': True
+    }, 'MAML, first order'),
+    'meta-sgd': ('meta_sgd/meta-sgd_figr-dcgan_{d}-32x32.py', {
+        'model.first_order': True
+    }, 'Meta-SGD, first order'),
     'transfer': ('baselines/transfer_figr-dcgan_{d}-32x32.py', {},
                  'Transfer (pooled GAN + fine-tune)'),
 }
 # name -> (config, checkpoint of which trained model (None: none), label)
 EVALUATED = {
-    'reptile': ('reptile/reptile_figr-dcgan_{d}-32x32.py', 'reptile',
-                'Reptile (FIGR)'),
-    'fomaml': ('maml/maml_figr-dcgan_{d}-32x32.py', 'fomaml',
-               'MAML, first order'),
+    'reptile':
+    ('reptile/reptile_figr-dcgan_{d}-32x32.py', 'reptile', 'Reptile (FIGR)'),
+    'fomaml':
+    ('maml/maml_figr-dcgan_{d}-32x32.py', 'fomaml', 'MAML, first order'),
     'meta-sgd': ('meta_sgd/meta-sgd_figr-dcgan_{d}-32x32.py', 'meta-sgd',
                  'Meta-SGD, first order'),
     'transfer': ('baselines/transfer_figr-dcgan_{d}-32x32.py', 'transfer',
@@ -112,8 +114,8 @@ def run(cmd: List[str], log: str, env: dict) -> float:
     """Run a subprocess, log to a file, raise on failure; return seconds."""
     start = time.time()
     with open(log, 'w') as f:
-        proc = subprocess.run(cmd, cwd=REPO, env=env, stdout=f,
-                              stderr=subprocess.STDOUT)
+        proc = subprocess.run(
+            cmd, cwd=REPO, env=env, stdout=f, stderr=subprocess.STDOUT)
     if proc.returncode != 0:
         with open(log) as f:
             tail = f.read()[-3000:]
@@ -125,18 +127,20 @@ def run(cmd: List[str], log: str, env: dict) -> float:
 def eval_worker(spec_path: str) -> None:
     """Evaluate one model in this process (called in a subprocess)."""
     import torch
-    import metagan_mm  # noqa: F401
     from mmengine.model import is_model_wrapper
     from torchvision.utils import save_image
 
+    import metagan_mm  # noqa: F401
     from metagan_mm.utils.runner_setup import build_runner
 
     with open(spec_path) as f:
         spec = json.load(f)
     torch.set_num_threads(1)
-    runner = build_runner(spec['config'], work_dir=spec['work_dir'],
-                          cfg_options=spec['options'],
-                          checkpoint=spec['checkpoint'])
+    runner = build_runner(
+        spec['config'],
+        work_dir=spec['work_dir'],
+        cfg_options=spec['options'],
+        checkpoint=spec['checkpoint'])
     model = runner.model.module if is_model_wrapper(runner.model) \
         else runner.model
     stats = {'seconds': 0.0, 'classes': 0, 'first': None}
@@ -158,8 +162,12 @@ def eval_worker(spec_path: str) -> None:
         rows.append(torch.cat([item['support'], item['fake'][:8]]))
     if rows:
         grid = torch.cat(rows)
-        save_image((grid + 1) / 2, spec['grid'], nrow=rows[0].shape[0],
-                   padding=1, pad_value=0.5)
+        save_image(
+            (grid + 1) / 2,
+            spec['grid'],
+            nrow=rows[0].shape[0],
+            padding=1,
+            pad_value=0.5)
     out = {k: float(v) for k, v in metrics.items()}
     out['adapt_seconds_per_class'] = stats['seconds'] / max(
         stats['classes'], 1)
@@ -188,17 +196,16 @@ def table(results: Dict[str, dict], train_times: Dict[str, float],
             continue
         g = r.get
         train = train_times.get(name)
-        lines.append(
-            f'| {label} | {fmt(g("fewshot/fid"), 1)} | '
-            f'{fmt(1e3 * g("fewshot/kid", float("nan")), 1)} | '
-            f'{fmt(g("fewshot/diversity"), 3)} / '
-            f'{fmt(g("fewshot/diversity_real"), 3)} | '
-            f'{fmt(g("fewshot/fidelity"), 3)} '
-            f'({fmt(g("fewshot/fidelity_real"), 2)} / '
-            f'{fmt(g("fewshot/fidelity_chance"), 3)}) | '
-            f'{fmt(g("fewshot_swd/avg"), 1)} | '
-            f'{fmt(g("adapt_seconds_per_class"), 3)} | '
-            f'{fmt(train / 60 if train else None, 1)} |')
+        lines.append(f'| {label} | {fmt(g("fewshot/fid"), 1)} | '
+                     f'{fmt(1e3 * g("fewshot/kid", float("nan")), 1)} | '
+                     f'{fmt(g("fewshot/diversity"), 3)} / '
+                     f'{fmt(g("fewshot/diversity_real"), 3)} | '
+                     f'{fmt(g("fewshot/fidelity"), 3)} '
+                     f'({fmt(g("fewshot/fidelity_real"), 2)} / '
+                     f'{fmt(g("fewshot/fidelity_chance"), 3)}) | '
+                     f'{fmt(g("fewshot_swd/avg"), 1)} | '
+                     f'{fmt(g("adapt_seconds_per_class"), 3)} | '
+                     f'{fmt(train / 60 if train else None, 1)} |')
     n_cls = next((int(r['num_classes']) for r in results.values()), 0)
     budget = (
         f'Budget: {args.iters} meta-iterations x {TASKS_PER_ITER} tasks per '
@@ -220,28 +227,37 @@ def table(results: Dict[str, dict], train_times: Dict[str, float],
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--data', choices=['omniglot', 'glyphs'],
-                        default='omniglot')
-    parser.add_argument('--iters', type=int, default=300,
-                        help='meta-iterations per trained model (300: the '
-                        'whole script takes ~25 min on 2 cores)')
+    parser.add_argument(
+        '--data', choices=['omniglot', 'glyphs'], default='omniglot')
+    parser.add_argument(
+        '--iters',
+        type=int,
+        default=300,
+        help='meta-iterations per trained model (300: the '
+        'whole script takes ~25 min on 2 cores)')
     parser.add_argument('--num-samples', type=int, default=32)
-    parser.add_argument('--jobs', type=int, default=2,
-                        help='processes at a time (1 torch thread each)')
+    parser.add_argument(
+        '--jobs',
+        type=int,
+        default=2,
+        help='processes at a time (1 torch thread each)')
     parser.add_argument('--fnet-iters', type=int, default=400)
-    parser.add_argument('--work-dir',
-                        default=osp.join(REPO, 'work_dirs',
-                                         'bench_fewshot_results'))
-    parser.add_argument('--out-dir',
-                        default=osp.join(REPO, 'benchmarks', 'results'))
+    parser.add_argument(
+        '--work-dir',
+        default=osp.join(REPO, 'work_dirs', 'bench_fewshot_results'))
+    parser.add_argument(
+        '--out-dir', default=osp.join(REPO, 'benchmarks', 'results'))
     parser.add_argument('--worker-eval', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker_eval:
         eval_worker(args.worker_eval)
         return 0
 
-    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
-               PYTHONWARNINGS='ignore')
+    env = dict(
+        os.environ,
+        OMP_NUM_THREADS='1',
+        MKL_NUM_THREADS='1',
+        PYTHONWARNINGS='ignore')
     if args.data == 'omniglot':
         root = os.environ.get('METAGAN_OMNIGLOT', DEFAULT_OMNIGLOT)
         if not osp.isdir(osp.join(root, 'images_background')):
@@ -263,21 +279,28 @@ def main(argv=None) -> int:
     def train(name: str) -> float:
         cfg, extra, _ = TRAINED[name]
         opts = dict(base, **extra)
-        cmd = [py, 'tools/train.py', osp.join('configs', cfg.format(
-            d=args.data)), '--work-dir', osp.join(wd, name),
-               '--cfg-options'] + as_cli(opts)
+        cmd = [
+            py, 'tools/train.py',
+            osp.join('configs', cfg.format(d=args.data)), '--work-dir',
+            osp.join(wd, name), '--cfg-options'
+        ] + as_cli(opts)
         secs = run(cmd, osp.join(wd, f'train_{name}.log'), env)
-        print(f'[{time.time() - t0:6.0f}s] trained {name} in {secs:.0f}s',
-              flush=True)
+        print(
+            f'[{time.time() - t0:6.0f}s] trained {name} in {secs:.0f}s',
+            flush=True)
         return secs
 
     def train_fnet() -> float:
         cfg = osp.join('configs', TRAINED['reptile'][0].format(d=args.data))
-        cmd = [py, 'tools/train_feature_extractor.py', cfg, '--out', fnet,
-               '--iters', str(args.fnet_iters), '--threads', '1']
+        cmd = [
+            py, 'tools/train_feature_extractor.py', cfg, '--out', fnet,
+            '--iters',
+            str(args.fnet_iters), '--threads', '1'
+        ]
         secs = run(cmd, osp.join(wd, 'feature_net.log'), env)
-        print(f'[{time.time() - t0:6.0f}s] feature net in {secs:.0f}s',
-              flush=True)
+        print(
+            f'[{time.time() - t0:6.0f}s] feature net in {secs:.0f}s',
+            flush=True)
         return secs
 
     train_times: Dict[str, float] = {}
@@ -305,18 +328,21 @@ def main(argv=None) -> int:
             opts['test_cfg.steps'] = STEPS
         ckpt = osp.join(wd, ckpt_of, f'iter_{args.iters}.pth') \
             if ckpt_of else None
-        spec = dict(config=osp.join(REPO, 'configs', cfg.format(d=args.data)),
-                    work_dir=osp.join(wd, f'eval_{name}'), options=opts,
-                    checkpoint=ckpt,
-                    grid=osp.join(args.out_dir, f'{args.data}_{name}.png'),
-                    result=osp.join(wd, f'eval_{name}.json'))
+        spec = dict(
+            config=osp.join(REPO, 'configs', cfg.format(d=args.data)),
+            work_dir=osp.join(wd, f'eval_{name}'),
+            options=opts,
+            checkpoint=ckpt,
+            grid=osp.join(args.out_dir, f'{args.data}_{name}.png'),
+            result=osp.join(wd, f'eval_{name}.json'))
         spec_path = osp.join(wd, f'eval_{name}_spec.json')
         with open(spec_path, 'w') as f:
             json.dump(spec, f)
         secs = run([py, osp.abspath(__file__), '--worker-eval', spec_path],
                    osp.join(wd, f'eval_{name}.log'), env)
-        print(f'[{time.time() - t0:6.0f}s] evaluated {name} in {secs:.0f}s',
-              flush=True)
+        print(
+            f'[{time.time() - t0:6.0f}s] evaluated {name} in {secs:.0f}s',
+            flush=True)
         with open(spec['result']) as f:
             return json.load(f)
 
@@ -337,8 +363,10 @@ def main(argv=None) -> int:
                 f'--data {args.data} --iters {args.iters} --num-samples '
                 f'{args.num_samples}`.\n\n' + text)
     with open(osp.join(args.out_dir, f'{args.data}_results.json'), 'w') as f:
-        json.dump(dict(results=results, train_seconds=train_times,
-                       iters=args.iters), f, indent=1)
+        json.dump(
+            dict(results=results, train_seconds=train_times, iters=args.iters),
+            f,
+            indent=1)
     return 0
 
 

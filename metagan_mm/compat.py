@@ -36,7 +36,8 @@ _APPLIED: Dict[str, bool] = {}
 ORIGINALS: Dict[str, Any] = {}
 
 MMCV_MIN, MMCV_MAX = (2, 0, 0), (2, 2, 0)
-SETUP_HINT = 'Re-run the set-up command from README.md: bash tools/setup_env.sh'
+SETUP_HINT = ('Re-run the set-up command from README.md: '
+              'bash tools/setup_env.sh')
 
 
 class StackError(ImportError):

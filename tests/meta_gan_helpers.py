@@ -16,12 +16,20 @@ def model_cfg(type_='ReptileGAN', **extra):
     """A 32x32 FIGR meta-GAN with 4 base channels and 2 inner SGD steps."""
     cfg = dict(
         type=type_,
-        data_preprocessor=dict(type='DataPreprocessor', mean=[127.5],
-                               std=[127.5], data_keys=None),
-        generator=dict(type='FIGRDCGANGenerator', noise_size=NZ,
-                       out_scale=32, out_channels=1, base_channels=4),
-        discriminator=dict(type='FIGRDCGANDiscriminator', in_scale=32,
-                           in_channels=1, base_channels=4),
+        data_preprocessor=dict(
+            type='DataPreprocessor', mean=[127.5], std=[127.5],
+            data_keys=None),
+        generator=dict(
+            type='FIGRDCGANGenerator',
+            noise_size=NZ,
+            out_scale=32,
+            out_channels=1,
+            base_channels=4),
+        discriminator=dict(
+            type='FIGRDCGANDiscriminator',
+            in_scale=32,
+            in_channels=1,
+            base_channels=4),
         inner_loop=dict(steps=2, g_lr=0.05, d_lr=0.05, optimizer='sgd'))
     cfg.update(extra)
     return cfg
@@ -36,17 +44,23 @@ def build(cfg):
 
 def optim(model, lr=1.0, names=('generator', 'discriminator')):
     """SGD optimizer wrappers for the named submodules."""
-    return OptimWrapperDict(**{
-        name: OptimWrapper(torch.optim.SGD(getattr(model, name).parameters(),
-                                           lr=lr)) for name in names
-    })
+    return OptimWrapperDict(
+        **{
+            name:
+            OptimWrapper(
+                torch.optim.SGD(getattr(model, name).parameters(), lr=lr))
+            for name in names
+        })
 
 
 def batch(num_tasks=2, num_images=4, seed=0, k_shot=4):
     """A collated meta-batch of random uint8 tasks."""
     gen = torch.Generator().manual_seed(seed)
-    inputs = torch.randint(0, 256, (num_tasks, num_images, 1, 32, 32),
-                           generator=gen, dtype=torch.uint8)
+    inputs = torch.randint(
+        0,
+        256, (num_tasks, num_images, 1, 32, 32),
+        generator=gen,
+        dtype=torch.uint8)
     samples = [
         DataSample(metainfo=dict(task_index=i, k_shot=k_shot))
         for i in range(num_tasks)

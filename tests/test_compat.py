@@ -55,8 +55,18 @@ def _checkpoint_with_history(path):
     from mmengine.logging import HistoryBuffer
     buffer = HistoryBuffer()
     buffer.update(1.5)
-    torch.save({'meta': {'iter': 3}, 'message_hub': {'loss': buffer},
-                'state_dict': {'w': torch.ones(2)}}, path)
+    torch.save(
+        {
+            'meta': {
+                'iter': 3
+            },
+            'message_hub': {
+                'loss': buffer
+            },
+            'state_dict': {
+                'w': torch.ones(2)
+            }
+        }, path)
 
 
 def test_checkpoint_loading_fix(tmp_path):
@@ -80,10 +90,13 @@ def _free_port():
 
 
 def _init_worker(rank, port, queue):
-    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE='2',
-                      MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
-    import metagan_mm  # noqa: F401
-    from mmengine import dist
+    os.environ.update(
+        RANK=str(rank),
+        LOCAL_RANK=str(rank),
+        WORLD_SIZE='2',
+        MASTER_ADDR='127.0.0.1',
+        MASTER_PORT=str(port))
+    from mmengine import dist  # metagan_mm is imported with this module
     dist.init_dist('pytorch', backend='nccl')  # configs usually say nccl
     tensor = torch.tensor([float(rank + 1)])
     dist.all_reduce(tensor)
@@ -137,8 +150,12 @@ def test_dcgan_discriminator_init_fix():
     init_default_scope('mmagic')
     torch.manual_seed(0)
     disc = MODELS.build(
-        dict(type='DCGANDiscriminator', input_scale=32, output_scale=4,
-             out_channels=1, in_channels=1))
+        dict(
+            type='DCGANDiscriminator',
+            input_scale=32,
+            output_scale=4,
+            out_channels=1,
+            in_channels=1))
     with pytest.raises(UnboundLocalError):
         compat.ORIGINALS['dcgan_discriminator_init'](disc)
     disc.init_weights()

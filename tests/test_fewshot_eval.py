@@ -17,8 +17,13 @@ CONFIG = osp.join(REPO_ROOT, 'configs', 'reptile',
 
 
 def _run(args, env=None):
-    proc = subprocess.run(args, capture_output=True, text=True, cwd=REPO_ROOT,
-                          timeout=600, env=dict(os.environ, **(env or {})))
+    proc = subprocess.run(
+        args,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=600,
+        env=dict(os.environ, **(env or {})))
     return proc
 
 
@@ -32,20 +37,24 @@ def trained(tmp_path_factory):
         "visualizer = dict(vis_backends=[dict(type='LocalVisBackend'), "
         "dict(type='TensorboardVisBackend')])\n")
     proc = _run([
-        sys.executable, 'tools/train.py', str(config), '--work-dir',
+        sys.executable, 'tools/train.py',
+        str(config), '--work-dir',
         str(work), '--cfg-options', 'train_cfg.max_iters=2',
         'model.inner_loop.steps=2', 'custom_hooks.0.interval=1',
         'custom_hooks.0.num_classes=3', 'custom_hooks.0.num_samples=5',
         'default_hooks.checkpoint.interval=2'
     ])
     assert proc.returncode == 0, proc.stderr[-3000:]
+    from mmengine.config import Config
+
     from metagan_mm.evaluation.feature_nets.trainer import \
         train_feature_extractor
-    from mmengine.config import Config
     cfg = Config.fromfile(CONFIG)
     fnet = train_feature_extractor(
         cfg.train_dataloader.dataset.dataset.to_dict(),
-        str(work / 'fnet.pth'), iters=20, seed=0)
+        str(work / 'fnet.pth'),
+        iters=20,
+        seed=0)
     return dict(ckpt=str(work / 'iter_2.pth'), fnet=fnet, work=work)
 
 
@@ -57,17 +66,19 @@ def test_visualization_hook_writes_grids_to_every_backend(trained):
         assert grid.size == (5 * 34 + 2, 3 * (2 * 34 + 2))
     runs = [d for d in os.listdir(work) if d[:8].isdigit()]
     vis = osp.join(work, runs[0], 'vis_data')
-    assert any(f.startswith('fewshot_adapted_2')
-               for f in os.listdir(osp.join(vis, 'vis_image')))
+    assert any(
+        f.startswith('fewshot_adapted_2')
+        for f in os.listdir(osp.join(vis, 'vis_image')))
     assert any(f.startswith('events.out.tfevents') for f in os.listdir(vis))
 
 
-def test_eval_loop_repeats_and_never_changes_meta_weights(trained,
-                                                          monkeypatch):
+def test_eval_loop_repeats_and_never_changes_meta_weights(
+        trained, monkeypatch):
     monkeypatch.setenv('METAGAN_FEATURE_NET', trained['fnet'])
     from metagan_mm.utils.runner_setup import build_runner
     runner = build_runner(
-        CONFIG, work_dir=str(trained['work'] / 'test'),
+        CONFIG,
+        work_dir=str(trained['work'] / 'test'),
         cfg_options={'test_cfg.num_samples': 8},
         checkpoint=trained['ckpt'])
     first = runner.test()
@@ -81,21 +92,27 @@ def test_eval_loop_repeats_and_never_changes_meta_weights(trained,
     for key, value in model.state_dict().items():  # ... and never changed
         assert torch.equal(value, before[key]), key
     assert first == second  # same checkpoint and seed: same numbers
-    assert {'fewshot/fid', 'fewshot/kid', 'fewshot/fidelity',
-            'fewshot/diversity', 'fewshot/diversity_real'} <= set(first)
+    assert {
+        'fewshot/fid', 'fewshot/kid', 'fewshot/fidelity', 'fewshot/diversity',
+        'fewshot/diversity_real'
+    } <= set(first)
     assert first['fewshot/fid'] > 0
 
 
-def test_test_run_writes_the_grid_of_the_tested_checkpoint(trained,
-                                                          monkeypatch):
+def test_test_run_writes_the_grid_of_the_tested_checkpoint(
+        trained, monkeypatch):
     monkeypatch.setenv('METAGAN_FEATURE_NET', trained['fnet'])
     from metagan_mm.utils.runner_setup import build_runner
     grids = {}
     for steps in (1, 3):
         work = trained['work'] / f'test_grid_{steps}'
         runner = build_runner(
-            CONFIG, work_dir=str(work),
-            cfg_options={'test_cfg.num_samples': 4, 'test_cfg.steps': steps},
+            CONFIG,
+            work_dir=str(work),
+            cfg_options={
+                'test_cfg.num_samples': 4,
+                'test_cfg.steps': steps
+            },
             checkpoint=trained['ckpt'])
         runner.test()
         path = work / 'samples' / f'fewshot_test_steps{steps}.png'
@@ -114,32 +131,35 @@ def _png(path, array):
 
 def test_generate_writes_images_and_grid(trained, tmp_path):
     rng = np.random.default_rng(0)
-    shots = [_png(tmp_path / f's{i}.png',
-                  rng.integers(0, 255, (48, 48), dtype=np.uint8))
-             for i in range(3)]
+    shots = [
+        _png(tmp_path / f's{i}.png',
+             rng.integers(0, 255, (48, 48), dtype=np.uint8)) for i in range(3)
+    ]
     out = tmp_path / 'out'
     proc = _run([
         sys.executable, 'tools/generate.py', CONFIG, trained['ckpt'],
-        '--shots', *shots, '--num', '5', '--out', str(out), '--seed', '1',
-        '--steps', '2'
+        '--shots', *shots, '--num', '5', '--out',
+        str(out), '--seed', '1', '--steps', '2'
     ])
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'resized' in proc.stdout and '48x48 to 32x32' in proc.stdout
     files = sorted(os.listdir(out))
-    assert files == ['generated_0000.png', 'generated_0001.png',
-                     'generated_0002.png', 'generated_0003.png',
-                     'generated_0004.png', 'grid.png']
+    assert files == [
+        'generated_0000.png', 'generated_0001.png', 'generated_0002.png',
+        'generated_0003.png', 'generated_0004.png', 'grid.png'
+    ]
     assert Image.open(out / 'generated_0000.png').size == (32, 32)
     # support row + one row of 5 generations, 32 px + 2 px padding each
     assert Image.open(out / 'grid.png').size == (5 * 34 + 2, 2 * 34 + 2)
     again = tmp_path / 'again'
     _run([
         sys.executable, 'tools/generate.py', CONFIG, trained['ckpt'],
-        '--shots', *shots, '--num', '5', '--out', str(again), '--seed', '1',
-        '--steps', '2'
+        '--shots', *shots, '--num', '5', '--out',
+        str(again), '--seed', '1', '--steps', '2'
     ])
-    assert np.array_equal(np.asarray(Image.open(out / 'grid.png')),
-                          np.asarray(Image.open(again / 'grid.png')))
+    assert np.array_equal(
+        np.asarray(Image.open(out / 'grid.png')),
+        np.asarray(Image.open(again / 'grid.png')))
 
 
 def test_generate_rejects_bad_shots_clearly(trained, tmp_path):
@@ -151,7 +171,8 @@ def test_generate_rejects_bad_shots_clearly(trained, tmp_path):
                           (str(tmp_path / 'missing.png'), 'does not exist')):
         proc = _run([
             sys.executable, 'tools/generate.py', CONFIG, trained['ckpt'],
-            '--shots', shot, '--num', '2', '--out', str(tmp_path / 'o')
+            '--shots', shot, '--num', '2', '--out',
+            str(tmp_path / 'o')
         ])
         assert proc.returncode == 1
         assert message in proc.stderr
@@ -174,7 +195,9 @@ def test_generate_many_classes_skips_bad_ones_and_matches_one_class(
     out = tmp_path / 'out'
     proc = _run([
         sys.executable, 'tools/generate.py', CONFIG, trained['ckpt'],
-        '--shots-dir', str(root), '--k', '2', '--num', '3', '--out', str(out)
+        '--shots-dir',
+        str(root), '--k', '2', '--num', '3', '--out',
+        str(out)
     ])
     assert proc.returncode == 1, proc.stderr[-3000:]
     assert '2 class(es) skipped' in proc.stderr
@@ -193,12 +216,14 @@ def test_generate_many_classes_skips_bad_ones_and_matches_one_class(
     one = tmp_path / 'one'
     proc = _run([
         sys.executable, 'tools/generate.py', CONFIG, trained['ckpt'],
-        '--shots', *shots, '--num', '3', '--out', str(one)
+        '--shots', *shots, '--num', '3', '--out',
+        str(one)
     ])
     assert proc.returncode == 0, proc.stderr[-3000:]
     for name in ('generated_0002.png', 'grid.png'):
-        assert np.array_equal(np.asarray(Image.open(one / name)),
-                              np.asarray(Image.open(out / 'c_good' / name)))
+        assert np.array_equal(
+            np.asarray(Image.open(one / name)),
+            np.asarray(Image.open(out / 'c_good' / name)))
 
 
 def test_fewshot_loops_report_their_length_to_mmagic_timer_hook():
@@ -212,8 +237,10 @@ def test_fewshot_loops_report_their_length_to_mmagic_timer_hook():
 def _metrics(log):
     line = [ln for ln in log.splitlines() if 'Iter(test)' in ln][-1]
     pairs = line.split('Iter(test)')[1].split()[1:]
-    return {k.rstrip(':'): float(v) for k, v in zip(pairs[::2], pairs[1::2])
-            if k.startswith('fewshot')}
+    return {
+        k.rstrip(':'): float(v)
+        for k, v in zip(pairs[::2], pairs[1::2]) if k.startswith('fewshot')
+    }
 
 
 def test_two_rank_evaluation_equals_one_rank(trained, tmp_path):
@@ -221,14 +248,25 @@ def test_two_rank_evaluation_equals_one_rank(trained, tmp_path):
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
         port = sock.getsockname()[1]
-    env = {'METAGAN_FEATURE_NET': trained['fnet'], 'PORT': str(port),
-           'PYTHON': sys.executable, 'OMP_NUM_THREADS': '1'}
+    env = {
+        'METAGAN_FEATURE_NET': trained['fnet'],
+        'PORT': str(port),
+        'PYTHON': sys.executable,
+        'OMP_NUM_THREADS': '1'
+    }
     options = ['--cfg-options', 'test_cfg.num_samples=8']
-    one = _run([sys.executable, 'tools/test.py', CONFIG, trained['ckpt'],
-                '--work-dir', str(tmp_path / 'one'), *options], env=env)
+    one = _run([
+        sys.executable, 'tools/test.py', CONFIG, trained['ckpt'], '--work-dir',
+        str(tmp_path / 'one'), *options
+    ],
+               env=env)
     assert one.returncode == 0, one.stderr[-3000:]
-    two = _run(['bash', 'tools/dist_test.sh', CONFIG, trained['ckpt'], '2',
-                '--work-dir', str(tmp_path / 'two'), *options], env=env)
+    two = _run([
+        'bash', 'tools/dist_test.sh', CONFIG, trained['ckpt'], '2',
+        '--work-dir',
+        str(tmp_path / 'two'), *options
+    ],
+               env=env)
     assert two.returncode == 0, two.stderr[-3000:]
     m1, m2 = _metrics(one.stdout + one.stderr), _metrics(two.stdout +
                                                          two.stderr)

@@ -52,9 +52,12 @@ def test_names_resolve_through_custom_imports(tmp_path):
     config.write_text(CONFIG)
     script = tmp_path / 'check.py'
     script.write_text(SCRIPT)
-    proc = subprocess.run([sys.executable, str(script), str(config)],
-                          capture_output=True, text=True, cwd=REPO_ROOT,
-                          timeout=300)
+    proc = subprocess.run(
+        [sys.executable, str(script), str(config)],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith('RESULT')]
     result = json.loads(line[0][len('RESULT'):])
@@ -74,14 +77,14 @@ def test_names_resolve_through_custom_imports(tmp_path):
 
 def test_registry_module_reexports_mmagic_registries():
     import mmagic.registry as mmagic_registry
+    import mmengine.registry as root
 
     from metagan_mm import registry
-    import mmengine.registry as root
     assert registry.MODELS is mmagic_registry.MODELS
     assert registry.LOOPS is mmagic_registry.LOOPS
     assert registry.MODEL_WRAPPERS is root.MODEL_WRAPPERS
     assert registry.FUNCTIONS is root.FUNCTIONS
     assert registry.MODELS.get('ReptileGAN').__module__.startswith(
         'metagan_mm.')
-    assert osp.isfile(osp.join(REPO_ROOT, 'configs', '_base_',
-                               'default_runtime.py'))
+    assert osp.isfile(
+        osp.join(REPO_ROOT, 'configs', '_base_', 'default_runtime.py'))

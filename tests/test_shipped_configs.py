@@ -12,8 +12,8 @@ from metagan_mm.registry import LOOPS, MODELS
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(
-    p for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'),
-                         recursive=True)
+    p for p in glob.glob(
+        osp.join(REPO_ROOT, 'configs', '**', '*.py'), recursive=True)
     if '_base_' not in p)
 
 
@@ -24,8 +24,8 @@ def test_configs_found():
     assert len(CONFIGS) >= 13
 
 
-@pytest.mark.parametrize('path', CONFIGS,
-                         ids=[osp.relpath(p, REPO_ROOT) for p in CONFIGS])
+@pytest.mark.parametrize(
+    'path', CONFIGS, ids=[osp.relpath(p, REPO_ROOT) for p in CONFIGS])
 def test_config_builds_model_with_registered_loop(path):
     cfg = Config.fromfile(path)
     init_default_scope(cfg.default_scope)

@@ -21,8 +21,11 @@ def train_main():
 
 
 def run_and_capture(main, monkeypatch, *argv):
-    proc = subprocess.run([sys.executable, main, *argv], capture_output=True,
-                          text=True, cwd=REPO_ROOT, timeout=300,
+    proc = subprocess.run([sys.executable, main, *argv],
+                          capture_output=True,
+                          text=True,
+                          cwd=REPO_ROOT,
+                          timeout=300,
                           env=dict(os.environ))
     assert proc.returncode == 1, proc.stderr[-3000:]
     assert 'Traceback' not in proc.stderr
@@ -61,8 +64,8 @@ def test_unknown_registered_type(train_main, monkeypatch, tmp_path):
 def test_missing_data_root(train_main, monkeypatch, tmp_path):
     missing = str(tmp_path / 'no_omniglot')
     monkeypatch.setenv('METAGAN_OMNIGLOT', missing)
-    err = run_and_capture(train_main, monkeypatch, OMNIGLOT_CONFIG, '--work-dir',
-                          str(tmp_path / 'w'), '--cfg-options',
+    err = run_and_capture(train_main, monkeypatch, OMNIGLOT_CONFIG,
+                          '--work-dir', str(tmp_path / 'w'), '--cfg-options',
                           'train_dataloader.num_workers=0',
                           'train_dataloader.persistent_workers=False')
     assert missing in err

@@ -8,7 +8,7 @@ _base_ = [
     '../_base_/feature_nets/omniglot_domain_32x32.py',
     '../_base_/fewshot_eval.py',
 ]
-# a plain list builds mmengine's Evaluator (mmagic's 'Evaluator' has another API)
+# a plain list builds mmengine's Evaluator (mmagic's 'Evaluator' differs)
 test_evaluator = {{_base_.fewshot_metrics}}
 train_dataloader = dict(dataset=dict(k_shot=4, num_query=4))
 train_cfg = dict(type='MetaIterBasedTrainLoop', max_iters=50000)

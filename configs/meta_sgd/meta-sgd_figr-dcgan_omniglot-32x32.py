@@ -1,6 +1,7 @@
 # Meta-SGD meta-GAN on Omniglot 32x32: the MAML config plus
 # meta-learned per-parameter inner learning rates (initialised at
-# inner_loop.g_lr / d_lr, clamped at min_lr, stepped by optim_wrapper.inner_rates).
+# inner_loop.g_lr / d_lr, clamped at min_lr, stepped by
+# optim_wrapper.inner_rates).
 _base_ = ['../maml/maml_figr-dcgan_omniglot-32x32.py']
 model = dict(type='MetaSGDGAN', per_parameter=True, min_lr=0.0)
 optim_wrapper = dict(

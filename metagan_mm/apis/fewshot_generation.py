@@ -146,11 +146,11 @@ def generate_from_shots(model: torch.nn.Module,
     for i, image in enumerate(to_uint8(fake.cpu())):
         array = image.permute(1, 2, 0).numpy()
         path = osp.join(out_dir, f'generated_{i:04d}.png')
-        Image.fromarray(array[..., 0] if array.shape[2] == 1 else array).save(
-            path)
+        Image.fromarray(array[...,
+                              0] if array.shape[2] == 1 else array).save(path)
         written.append(path)
-    grid = fewshot_grid(support.cpu(), fake.cpu(),
-                        nrow=max(support.shape[0], min(num, 8)))
+    grid = fewshot_grid(
+        support.cpu(), fake.cpu(), nrow=max(support.shape[0], min(num, 8)))
     grid_path = osp.join(out_dir, 'grid.png')
     Image.fromarray(grid).save(grid_path)
     written.append(grid_path)

@@ -118,8 +118,7 @@ class SetEncoderBase(nn.Module):
             return self.pool(self.embed_images(support), 0)
         if support.ndim == 5:
             b, k = support.shape[:2]
-            emb = self.embed_images(support.reshape(b * k,
-                                                    *support.shape[2:]))
+            emb = self.embed_images(support.reshape(b * k, *support.shape[2:]))
             return self.pool(emb.reshape(b, k, -1), 1)
         raise ValueError(f'{type(self).__name__}: support must be [K, C, H, '
                          f'W] or [B, K, C, H, W], got shape '

@@ -13,8 +13,12 @@ from ._common import check_arch_args, layer_norm
 NORMS = ('layer', 'none')
 
 
-def check_faml_args(cls: str, scale_key: str, scale: int, ch_key: str,
-                    channels: int, norm: str = 'layer') -> int:
+def check_faml_args(cls: str,
+                    scale_key: str,
+                    scale: int,
+                    ch_key: str,
+                    channels: int,
+                    norm: str = 'layer') -> int:
     """Validate FAML ctor args; return ``S / 8``, the smallest feature map.
 
     Raises:

@@ -32,8 +32,11 @@ class ConcatConditionDCGANGenerator(nn.Module):
             lower resolution.
     """
 
-    def __init__(self, noise_size: int = 100, condition_size: int = 128,
-                 out_scale: int = 32, out_channels: int = 1,
+    def __init__(self,
+                 noise_size: int = 100,
+                 condition_size: int = 128,
+                 out_scale: int = 32,
+                 out_channels: int = 1,
                  base_channels: int = 64) -> None:
         super().__init__()
         cls = type(self).__name__
@@ -50,8 +53,11 @@ class ConcatConditionDCGANGenerator(nn.Module):
         self.fc_norm = layer_norm(ch)
         layers: List[nn.Module] = [nn.ReLU()]
         for _ in range(n_up - 1):
-            layers += [nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1),
-                       layer_norm(ch // 2), nn.ReLU()]
+            layers += [
+                nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1),
+                layer_norm(ch // 2),
+                nn.ReLU()
+            ]
             ch //= 2
         layers += [nn.ConvTranspose2d(ch, out_channels, 4, 2, 1), nn.Tanh()]
         self.body = nn.Sequential(*layers)
@@ -72,8 +78,9 @@ class ConcatConditionDCGANGenerator(nn.Module):
         Returns:
             Tensor: ``[N, C, S, S]`` images in [-1, 1].
         """
-        cond = expand_condition(type(self).__name__, condition,
-                                noise.shape[0], self.condition_size)
+        cond = expand_condition(
+            type(self).__name__, condition, noise.shape[0],
+            self.condition_size)
         x = self.fc(concat_condition(cond, noise))
         x = self.fc_norm(x.reshape(noise.shape[0], self._top, 4, 4))
         return self.body(x)

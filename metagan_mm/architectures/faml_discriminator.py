@@ -8,8 +8,8 @@ from ._conditioning import check_size, expand_condition, maybe_spectral_norm
 from ._faml_common import check_faml_args, norm_layer
 
 #: (in, out, kernel, stride) of FAML's seven convs after the input conv.
-_CONVS = ((64, 64, 4, 2), (64, 128, 3, 1), (128, 128, 4, 2),
-          (128, 256, 3, 1), (256, 256, 4, 2), (256, 512, 3, 1))
+_CONVS = ((64, 64, 4, 2), (64, 128, 3, 1), (128, 128, 4, 2), (128, 256, 3, 1),
+          (256, 256, 4, 2), (256, 512, 3, 1))
 
 
 class FAMLDiscriminator(nn.Module):
@@ -37,7 +37,9 @@ class FAMLDiscriminator(nn.Module):
         spectral_norm: Spectral normalisation (FAML) or LayerNorm.
     """
 
-    def __init__(self, in_scale: int = 32, in_channels: int = 1,
+    def __init__(self,
+                 in_scale: int = 32,
+                 in_channels: int = 1,
                  condition_size: Optional[int] = None,
                  spectral_norm: bool = True) -> None:
         super().__init__()
@@ -69,7 +71,8 @@ class FAMLDiscriminator(nn.Module):
         """``(C, H, W)`` of accepted images."""
         return (self.in_channels, self.in_scale, self.in_scale)
 
-    def forward(self, img: Tensor,
+    def forward(self,
+                img: Tensor,
                 condition: Optional[Tensor] = None) -> Tensor:
         """Score images.
 
@@ -91,6 +94,6 @@ class FAMLDiscriminator(nn.Module):
         if condition is None:
             raise ValueError(f'{type(self).__name__}: condition_size='
                              f'{self.condition_size} needs a condition')
-        cond = expand_condition(type(self).__name__, condition,
-                                img.shape[0], self.condition_size)
+        cond = expand_condition(
+            type(self).__name__, condition, img.shape[0], self.condition_size)
         return out + torch.sum(self.embed(cond) * phi, dim=1, keepdim=True)

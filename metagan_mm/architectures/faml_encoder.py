@@ -42,17 +42,24 @@ class FAMLEncoder(SetEncoderBase):
         pooling: ``'none'`` (FAML), ``'mean'`` or ``'max'``.
     """
 
-    def __init__(self, in_scale: int = 32, in_channels: int = 1,
-                 embed_size: int = 128, norm: str = 'layer',
+    def __init__(self,
+                 in_scale: int = 32,
+                 in_channels: int = 1,
+                 embed_size: int = 128,
+                 norm: str = 'layer',
                  pooling: str = 'none') -> None:
         super().__init__()
-        side = check_faml_args(type(self).__name__, 'in_scale', in_scale,
-                               'in_channels', in_channels, norm)
+        side = check_faml_args(
+            type(self).__name__, 'in_scale', in_scale, 'in_channels',
+            in_channels, norm)
         self._init_set(in_scale, in_channels, embed_size, pooling)
         self.norm = norm
         layers = _double_conv(in_channels, 64, norm)
         for cin, cout in ((64, 128), (128, 256), (256, 512)):
             layers += [nn.MaxPool2d(2)] + _double_conv(cin, cout, norm)
-        layers += [nn.Flatten(1), nn.Linear(512 * side * side, embed_size),
-                   nn.Tanh()]
+        layers += [
+            nn.Flatten(1),
+            nn.Linear(512 * side * side, embed_size),
+            nn.Tanh()
+        ]
         self.net = nn.Sequential(*layers)

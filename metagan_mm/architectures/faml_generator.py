@@ -27,8 +27,11 @@ class FAMLGenerator(nn.Module):
         norm: ``'layer'`` or ``'none'``.
     """
 
-    def __init__(self, noise_size: int = 128, condition_size: int = 128,
-                 out_scale: int = 32, out_channels: int = 1,
+    def __init__(self,
+                 noise_size: int = 128,
+                 condition_size: int = 128,
+                 out_scale: int = 32,
+                 out_channels: int = 1,
                  norm: str = 'layer') -> None:
         super().__init__()
         cls = type(self).__name__
@@ -70,8 +73,9 @@ class FAMLGenerator(nn.Module):
         Returns:
             Tensor: ``[N, C, S, S]`` images in [-1, 1].
         """
-        cond = expand_condition(type(self).__name__, condition,
-                                noise.shape[0], self.condition_size)
+        cond = expand_condition(
+            type(self).__name__, condition, noise.shape[0],
+            self.condition_size)
         x = self.fc(concat_condition(cond, noise))
-        return self.body(x.reshape(noise.shape[0], 512, self._side,
-                                   self._side))
+        return self.body(
+            x.reshape(noise.shape[0], 512, self._side, self._side))

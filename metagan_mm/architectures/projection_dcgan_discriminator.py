@@ -33,13 +33,21 @@ class ProjectionDCGANDiscriminator(nn.Module):
             in training mode, so it forces the sequential inner loop.
     """
 
-    def __init__(self, in_scale: int = 32, in_channels: int = 1,
-                 condition_size: int = 128, base_channels: int = 64,
+    def __init__(self,
+                 in_scale: int = 32,
+                 in_channels: int = 1,
+                 condition_size: int = 128,
+                 base_channels: int = 64,
                  spectral_norm: bool = False) -> None:
         super().__init__()
         cls = type(self).__name__
-        n_down = check_arch_args(cls, 'in_scale', in_scale, 'in_channels',
-                                 in_channels, base_channels=base_channels)
+        n_down = check_arch_args(
+            cls,
+            'in_scale',
+            in_scale,
+            'in_channels',
+            in_channels,
+            base_channels=base_channels)
         check_size(cls, 'condition_size', condition_size)
         self.in_scale = in_scale
         self.in_channels = in_channels
@@ -81,7 +89,7 @@ class ProjectionDCGANDiscriminator(nn.Module):
             Tensor: ``[N, 1]`` scores (logits).
         """
         phi = self.body(img).flatten(1)
-        cond = expand_condition(type(self).__name__, condition,
-                                img.shape[0], self.condition_size)
+        cond = expand_condition(
+            type(self).__name__, condition, img.shape[0], self.condition_size)
         proj = torch.sum(self.embed(cond) * phi, dim=1, keepdim=True)
         return self.head(phi) + proj

@@ -30,20 +30,33 @@ class SupportSetEncoder(SetEncoderBase):
             embeddings ``[K, embed_size]``, as FAML conditions on one image).
     """
 
-    def __init__(self, in_scale: int = 32, in_channels: int = 1,
-                 base_channels: int = 32, embed_size: int = 128,
+    def __init__(self,
+                 in_scale: int = 32,
+                 in_channels: int = 1,
+                 base_channels: int = 32,
+                 embed_size: int = 128,
                  pooling: str = 'mean') -> None:
         super().__init__()
         cls = type(self).__name__
-        n_down = check_arch_args(cls, 'in_scale', in_scale, 'in_channels',
-                                 in_channels, base_channels=base_channels)
+        n_down = check_arch_args(
+            cls,
+            'in_scale',
+            in_scale,
+            'in_channels',
+            in_channels,
+            base_channels=base_channels)
         self._init_set(in_scale, in_channels, embed_size, pooling)
         ch = base_channels
-        layers: List[nn.Module] = [nn.Conv2d(in_channels, ch, 4, 2, 1),
-                                   nn.LeakyReLU(0.2)]
+        layers: List[nn.Module] = [
+            nn.Conv2d(in_channels, ch, 4, 2, 1),
+            nn.LeakyReLU(0.2)
+        ]
         for _ in range(n_down - 1):
-            layers += [nn.Conv2d(ch, ch * 2, 4, 2, 1), layer_norm(ch * 2),
-                       nn.LeakyReLU(0.2)]
+            layers += [
+                nn.Conv2d(ch, ch * 2, 4, 2, 1),
+                layer_norm(ch * 2),
+                nn.LeakyReLU(0.2)
+            ]
             ch *= 2
         layers += [nn.Flatten(1), nn.Linear(ch * 16, embed_size), nn.Tanh()]
         self.net = nn.Sequential(*layers)

@@ -7,8 +7,10 @@ from torch import nn
 from .params import functional_call, meta_buffers, meta_params
 
 
-def check_pair(generator: nn.Module, discriminator: nn.Module,
-               noise_size: Optional[int] = None, batch: int = 2) -> None:
+def check_pair(generator: nn.Module,
+               discriminator: nn.Module,
+               noise_size: Optional[int] = None,
+               batch: int = 2) -> None:
     """Check that D accepts G's images and returns ``[N, 1]``.
 
     Runs both networks once on zero noise without touching their parameters

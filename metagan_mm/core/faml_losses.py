@@ -22,7 +22,6 @@ Compared with FAML's reference code (phaphuang/FAML, ``train.py``):
   (0.27, 0.73), which can never match and pulls dark strokes the wrong
   way; here the ``tanh`` output is compared directly.
 """
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -93,12 +92,14 @@ def mode_seeking_ratio(images1: Tensor, images2: Tensor, noise1: Tensor,
     """
     _check_same_shape('mode_seeking_ratio images', images1, images2)
     _check_same_shape('mode_seeking_ratio noise', noise1, noise2)
-    return ((images2 - images1).abs().mean() /
-            (noise2 - noise1).abs().mean())
+    return ((images2 - images1).abs().mean() / (noise2 - noise1).abs().mean())
 
 
-def mode_seeking_loss(images1: Tensor, images2: Tensor, noise1: Tensor,
-                      noise2: Tensor, eps: float = 1e-5) -> Tensor:
+def mode_seeking_loss(images1: Tensor,
+                      images2: Tensor,
+                      noise1: Tensor,
+                      noise2: Tensor,
+                      eps: float = 1e-5) -> Tensor:
     """Mode-seeking regulariser ``1 / (ratio + eps)`` (to minimise).
 
     ``ratio`` is :func:`mode_seeking_ratio`. Mao et al. (2019) write the
@@ -143,6 +144,6 @@ def l1_reconstruction_loss(generated: Tensor, target: Tensor) -> Tensor:
 
 
 __all__ = [
-    'ragan_d_loss', 'ragan_g_loss', 'mode_seeking_ratio',
-    'mode_seeking_loss', 'l1_reconstruction_loss'
+    'ragan_d_loss', 'ragan_g_loss', 'mode_seeking_ratio', 'mode_seeking_loss',
+    'l1_reconstruction_loss'
 ]

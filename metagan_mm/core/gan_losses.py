@@ -94,7 +94,8 @@ def d_loss(name: str,
 
     * ``'wgan-gp'``: ``mean(D(fake)) - mean(D(real)) + gp_weight * GP``
       (GP skipped when ``gp_weight == 0``).
-    * ``'nonsaturating'``: ``mean(softplus(-D(real))) + mean(softplus(D(fake)))``.
+    * ``'nonsaturating'``:
+      ``mean(softplus(-D(real))) + mean(softplus(D(fake)))``.
     * ``'hinge'``: ``mean(relu(1 - D(real))) + mean(relu(1 + D(fake)))``.
 
     Args:
@@ -117,8 +118,8 @@ def d_loss(name: str,
             if alpha is None:
                 raise ValueError("loss='wgan-gp' with gp_weight != 0 needs "
                                  'alpha (the GP interpolation coefficients).')
-            loss = loss + gp_weight * gradient_penalty(
-                d_fn, real, fake, alpha, backend)
+            loss = loss + gp_weight * gradient_penalty(d_fn, real, fake, alpha,
+                                                       backend)
         return loss
     if name == 'nonsaturating':
         return F.softplus(-real_out).mean() + F.softplus(fake_out).mean()

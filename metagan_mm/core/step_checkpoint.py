@@ -26,13 +26,14 @@ class _CheckpointedStep(torch.autograd.Function):
     """Forward without a graph; backward recomputes with one (see module)."""
 
     @staticmethod
-    def forward(ctx: Any, run: StepFn, meta: List[Any],
-                *leaves: Tensor) -> Tuple[Tensor, ...]:
+    def forward(ctx: Any, run: StepFn, meta: List[Any], *leaves:
+                Tensor) -> Tuple[Tensor, ...]:
         ctx.run = run
         ctx.save_for_backward(*leaves)
         # random layers (dropout) must draw the same numbers when re-run
-        ctx.devices = sorted({t.device.index or 0 for t in leaves
-                              if t.device.type == 'cuda'})
+        ctx.devices = sorted(
+            {t.device.index or 0
+             for t in leaves if t.device.type == 'cuda'})
         ctx.rng = (torch.get_rng_state(),
                    [torch.cuda.get_rng_state(i) for i in ctx.devices])
         with torch.enable_grad():  # the same kernels as the recomputation
@@ -44,8 +45,10 @@ class _CheckpointedStep(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, *grad_outs: Tensor) -> Tuple[Any, ...]:
         needs = ctx.needs_input_grad[2:]
-        leaves = [t.detach().requires_grad_(n)
-                  for t, n in zip(ctx.saved_tensors, needs)]
+        leaves = [
+            t.detach().requires_grad_(n)
+            for t, n in zip(ctx.saved_tensors, needs)
+        ]
         with torch.random.fork_rng(devices=ctx.devices), torch.enable_grad():
             torch.set_rng_state(ctx.rng[0])
             for index, state in zip(ctx.devices, ctx.rng[1]):
@@ -54,11 +57,13 @@ class _CheckpointedStep(torch.autograd.Function):
         pairs = [(o, g) for o, g in zip(outs, grad_outs)
                  if g is not None and o.requires_grad]
         wrt = [t for t in leaves if t.requires_grad]
-        grads = iter(torch.autograd.grad(
-            [o for o, _ in pairs], wrt, [g for _, g in pairs],
-            allow_unused=True) if pairs and wrt else [None] * len(wrt))
-        return (None, None) + tuple(next(grads) if t.requires_grad else None
-                                    for t in leaves)
+        grads = iter(
+            torch.autograd.grad([o for o, _ in pairs],
+                                wrt, [g for _, g in pairs],
+                                allow_unused=True
+                                ) if pairs and wrt else [None] * len(wrt))
+        return (None, None) + tuple(
+            next(grads) if t.requires_grad else None for t in leaves)
 
 
 def checkpointed_call(fn: Callable[..., Any], tree: Any,
@@ -90,8 +95,8 @@ def checkpointed_call(fn: Callable[..., Any], tree: Any,
         out_leaves, o_spec = pytree.tree_flatten(fn(args))
         if not out_spec:
             out_spec.append(o_spec)
-            out_spec.append(num_diff_leaves(pytree.tree_unflatten(
-                out_leaves, o_spec)))
+            out_spec.append(
+                num_diff_leaves(pytree.tree_unflatten(out_leaves, o_spec)))
         return out_leaves
 
     out = _CheckpointedStep.apply(run, out_spec, *tensors)

@@ -10,8 +10,7 @@ Importing this package registers (in mmagic's registries):
   functions up): ``episodic_collate``.
 """
 from .class_folder_dataset import ClassFolderDataset
-from .class_image_dataset import (ClassImageDataset, list_images,
-                                  read_image)
+from .class_image_dataset import ClassImageDataset, list_images, read_image
 from .class_split import PARTS, ClassSplit
 from .collate import episodic_collate
 from .episodic_dataset import EpisodicDataset

@@ -45,8 +45,9 @@ class ClassFolderDataset(ClassImageDataset):
             split_part=split_part,
             **kwargs)
 
-    def _scan_root(self, root: str, group_prefix: Optional[str] = None
-                   ) -> List[ClassRecord]:
+    def _scan_root(self,
+                   root: str,
+                   group_prefix: Optional[str] = None) -> List[ClassRecord]:
         """Scan one root folder into class records."""
         records: List[ClassRecord] = []
         empty: List[str] = []
@@ -66,14 +67,16 @@ class ClassFolderDataset(ClassImageDataset):
             print_log(
                 f'{type(self).__name__}: skipped {len(empty)} folder(s) '
                 f'without {"/".join(self.extensions)} images under {root}: '
-                f'{empty[:5]}', logger='current', level=30)
+                f'{empty[:5]}',
+                logger='current',
+                level=30)
         return records
 
     def scan_classes(self) -> List[ClassRecord]:
         """Scan ``data_root`` (see class docstring)."""
         root = self.data_root
-        layout = ('root/<group>/<class>/*.png' if self.nested else
-                  'root/<class>/*.png')
+        layout = ('root/<group>/<class>/*.png'
+                  if self.nested else 'root/<class>/*.png')
         self._check_root(root, 'data_root',
                          f'point data_root at a folder laid out as {layout}.')
         records = self._scan_root(root)

@@ -24,8 +24,9 @@ def _stack(key: str, tensors: List[torch.Tensor], samples: List[Any],
     longest = max(t.shape[0] for t in tensors)
     padded = []
     for t, sample in zip(tensors, samples):
-        if sample is not None and hasattr(sample, 'set_metainfo') and (
-                f'num_{key}' not in sample.metainfo):
+        if sample is not None and hasattr(
+                sample, 'set_metainfo') and (f'num_{key}'
+                                             not in sample.metainfo):
             sample.set_metainfo({f'num_{key}': int(t.shape[0])})
         extra = longest - t.shape[0]
         padded.append(
@@ -61,16 +62,19 @@ def episodic_collate(data_batch: Sequence[dict],
     samples = [item.get('data_samples') for item in data_batch]
     first = data_batch[0]['inputs']
     if isinstance(first, torch.Tensor):
-        inputs: Any = _stack('inputs', [d['inputs'] for d in data_batch],
-                             samples, pad=False)
+        inputs: Any = _stack(
+            'inputs', [d['inputs'] for d in data_batch], samples, pad=False)
         if isinstance(inputs, list):
             raise DataConfigError(
                 'episodic_collate: tasks in a batch have different numbers '
                 'of images; use one k_shot/num_query per data set.')
     elif isinstance(first, dict):
         inputs = {
-            key: _stack(key, [d['inputs'][key] for d in data_batch],
-                        samples, pad=pad_reference)
+            key:
+            _stack(
+                key, [d['inputs'][key] for d in data_batch],
+                samples,
+                pad=pad_reference)
             for key in first
         }
     else:

@@ -160,8 +160,7 @@ class EpisodicDataset(Dataset):
                 if self.mode == 'train' else
                 f'k_shot={self.k_shot} + at least 1 reference image')
         if small and not self.drop_small_classes:
-            listed = ', '.join(f'{names[c]!r} has {n}'
-                               for c, n in small[:10])
+            listed = ', '.join(f'{names[c]!r} has {n}' for c, n in small[:10])
             more = f' (and {len(small) - 10} more)' if len(small) > 10 else ''
             raise TooFewImagesError(
                 f'EpisodicDataset: {len(small)} class(es) have fewer images '
@@ -173,7 +172,8 @@ class EpisodicDataset(Dataset):
             print_log(
                 f'EpisodicDataset: dropped {len(small)} class(es) with fewer '
                 f'than {need} images: {[names[c] for c, _ in small[:10]]}',
-                logger='current', level=30)
+                logger='current',
+                level=30)
         if not self._classes:
             raise TooFewImagesError(
                 f'EpisodicDataset: no class has the {need} images a task '
@@ -215,8 +215,8 @@ class EpisodicDataset(Dataset):
         if self.mode == 'train':
             rng = np.random.default_rng([self.seed, index])
             cls = classes[int(rng.integers(len(classes)))]
-            pos = rng.choice(len(members[cls]), self.images_needed,
-                             replace=False)
+            pos = rng.choice(
+                len(members[cls]), self.images_needed, replace=False)
             idx = [members[cls][p] for p in pos]
             return dict(
                 class_idx=cls,

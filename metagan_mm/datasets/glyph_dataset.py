@@ -19,15 +19,16 @@ DEFAULT_CHARS = ('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ'
                  'abcdefghijklmnopqrstuvwxyz' + _GREEK_UPPER + _GREEK_LOWER)
 #: Default fonts (files in matplotlib's mpl-data/fonts/ttf). Fonts that lack
 #: a character are skipped for it (the Computer Modern ones have no Greek).
-DEFAULT_FONTS = (
-    'DejaVuSans.ttf', 'DejaVuSans-Bold.ttf', 'DejaVuSans-Oblique.ttf',
-    'DejaVuSans-BoldOblique.ttf', 'DejaVuSerif.ttf', 'DejaVuSerif-Bold.ttf',
-    'DejaVuSerif-Italic.ttf', 'DejaVuSerif-BoldItalic.ttf',
-    'DejaVuSansMono.ttf', 'DejaVuSansMono-Bold.ttf',
-    'DejaVuSansMono-Oblique.ttf', 'DejaVuSansMono-BoldOblique.ttf',
-    'STIXGeneral.ttf', 'STIXGeneralBol.ttf', 'STIXGeneralItalic.ttf',
-    'STIXGeneralBolIta.ttf', 'cmr10.ttf', 'cmb10.ttf', 'cmss10.ttf',
-    'cmti10.ttf', 'cmtt10.ttf')
+DEFAULT_FONTS = ('DejaVuSans.ttf', 'DejaVuSans-Bold.ttf',
+                 'DejaVuSans-Oblique.ttf', 'DejaVuSans-BoldOblique.ttf',
+                 'DejaVuSerif.ttf', 'DejaVuSerif-Bold.ttf',
+                 'DejaVuSerif-Italic.ttf', 'DejaVuSerif-BoldItalic.ttf',
+                 'DejaVuSansMono.ttf', 'DejaVuSansMono-Bold.ttf',
+                 'DejaVuSansMono-Oblique.ttf',
+                 'DejaVuSansMono-BoldOblique.ttf', 'STIXGeneral.ttf',
+                 'STIXGeneralBol.ttf', 'STIXGeneralItalic.ttf',
+                 'STIXGeneralBolIta.ttf', 'cmr10.ttf', 'cmb10.ttf',
+                 'cmss10.ttf', 'cmti10.ttf', 'cmtt10.ttf')
 
 _CACHE: Dict[tuple, np.ndarray] = {}
 _CMAPS: Dict[str, set] = {}
@@ -106,8 +107,7 @@ def render_glyphs(chars: str, fonts: Sequence[str], images_per_class: int,
                 f'GlyphDataset: none of the fonts has character {char!r} '
                 f'(U+{ord(char):04X}). Fix: remove it from chars or add a '
                 'font that has it.')
-        order = np.random.default_rng([seed, ord(char)]).permutation(
-            len(have))
+        order = np.random.default_rng([seed, ord(char)]).permutation(len(have))
         for j in range(images_per_class):
             rng = np.random.default_rng([seed, ord(char), j, 1])
             font, cap_mid = sized_fonts[have[order[j % len(have)]]]
@@ -115,20 +115,26 @@ def render_glyphs(chars: str, fonts: Sequence[str], images_per_class: int,
             scale = rng.uniform(0.85, 1.1)
             dx, dy = rng.uniform(-0.06, 0.06, size=2) * big
             stroke = int(rng.integers(0, big // 40 + 1))
-            x0, _, x1, _ = font.getbbox(char, anchor='ls',
-                                        stroke_width=stroke)
+            x0, _, x1, _ = font.getbbox(char, anchor='ls', stroke_width=stroke)
             canvas = Image.new('L', (canvas_size, canvas_size), 0)
             origin = (big - (x0 + x1) / 2.0, big - cap_mid)
             ImageDraw.Draw(canvas).text(
-                origin, char, fill=255, font=font, anchor='ls',
-                stroke_width=stroke, stroke_fill=255)
+                origin,
+                char,
+                fill=255,
+                font=font,
+                anchor='ls',
+                stroke_width=stroke,
+                stroke_fill=255)
             # inverse affine: output (x, y) -> canvas coordinates
             k = 1.0 / scale
             a, b = k * np.cos(angle), k * np.sin(angle)
             cx, cy = big / 2.0 + dx, big / 2.0 + dy
             coeffs = (a, b, big - a * cx - b * cy, -b, a,
                       big + b * cx - a * cy)
-            glyph = canvas.transform((big, big), Image.AFFINE, coeffs,
+            glyph = canvas.transform((big, big),
+                                     Image.AFFINE,
+                                     coeffs,
                                      resample=Image.BILINEAR)
             glyph = glyph.resize((img_size, img_size), Image.BOX)
             arr = np.asarray(glyph, np.uint8)
@@ -214,9 +220,8 @@ class GlyphDataset(ClassImageDataset):
         """All rendered glyphs ``[chars, images_per_class, S, S, 1]``."""
         if self._images is None:
             self._images = render_glyphs(self.chars, self.fonts,
-                                         self.images_per_class,
-                                         self.img_size, self.seed,
-                                         self.invert)
+                                         self.images_per_class, self.img_size,
+                                         self.seed, self.invert)
         return self._images
 
     def scan_classes(self) -> List[ClassRecord]:
@@ -226,8 +231,7 @@ class GlyphDataset(ClassImageDataset):
         for c, char in enumerate(self.chars):
             group = char_group(char)
             records.append((f'{group}/{char}', group, [
-                dict(array_index=(c, j))
-                for j in range(self.images_per_class)
+                dict(array_index=(c, j)) for j in range(self.images_per_class)
             ]))
         return records
 

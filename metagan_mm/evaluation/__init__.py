@@ -12,7 +12,7 @@ Every metric takes the per-class dicts of the evaluation contract
 """
 from .feature_nets import (DomainFeatureExtractor, InceptionFeatureExtractor,
                            train_feature_extractor)
-from .metrics import (FewShotDiversity, FewShotFidelity, FewShotFID,
+from .metrics import (FewShotDiversity, FewShotFID, FewShotFidelity,
                       FewShotKID, FewShotMMagicMetric)
 
 __all__ = [

@@ -234,8 +234,8 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-12)
 
 
-def class_means(
-        features: Dict[int, np.ndarray]) -> Tuple[List[int], np.ndarray]:
+def class_means(features: Dict[int,
+                               np.ndarray]) -> Tuple[List[int], np.ndarray]:
     """Means of the unit-normalised features of each class.
 
     Args:
@@ -265,8 +265,8 @@ def nearest_class_mean_predict(features, ids: Sequence[int],
     return np.asarray(ids)[dist.argmin(1)]
 
 
-def nearest_class_mean_loo(
-        features: Dict[int, np.ndarray]) -> Dict[int, float]:
+def nearest_class_mean_loo(features: Dict[int,
+                                          np.ndarray]) -> Dict[int, float]:
     """Leave-one-out accuracy of the nearest-class-mean classifier.
 
     Each image is classified with its own class's mean recomputed without

@@ -9,10 +9,24 @@ from mmengine.runner import Runner
 #: Top-level keys read by the tools, mmengine or mmagic besides the
 #: arguments of ``Runner.__init__``.
 EXTRA_TOP_LEVEL_KEYS = frozenset({
-    'custom_imports', 'runner_type', 'model_wrapper_cfg', 'find_unused_parameters',
-    'sync_bn', 'auto_scale_lr', 'vis_backends', 'data_root', 'dataset_type',
-    'train_pipeline', 'val_pipeline', 'test_pipeline', 'pipeline',
-    'save_dir', 'work_dir', 'launcher', 'resume', 'load_from',
+    'custom_imports',
+    'runner_type',
+    'model_wrapper_cfg',
+    'find_unused_parameters',
+    'sync_bn',
+    'auto_scale_lr',
+    'vis_backends',
+    'data_root',
+    'dataset_type',
+    'train_pipeline',
+    'val_pipeline',
+    'test_pipeline',
+    'pipeline',
+    'save_dir',
+    'work_dir',
+    'launcher',
+    'resume',
+    'load_from',
 })
 
 

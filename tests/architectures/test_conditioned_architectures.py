@@ -7,8 +7,7 @@ from metagan_mm.architectures import (ConcatConditionDCGANGenerator,
                                       FAMLDiscriminator, FAMLEncoder,
                                       FAMLGenerator, FIGRDCGANGenerator,
                                       ProjectionDCGANDiscriminator,
-                                      SupportSetEncoder,
-                                      check_condition_sizes)
+                                      SupportSetEncoder, check_condition_sizes)
 
 E = 16  # embedding / condition size of the small test nets
 
@@ -16,11 +15,14 @@ E = 16  # embedding / condition size of the small test nets
 def small_nets(scale=32, channels=1):
     torch.manual_seed(0)
     enc = SupportSetEncoder(scale, channels, base_channels=4, embed_size=E)
-    gen = ConcatConditionDCGANGenerator(noise_size=8, condition_size=E,
-                                        out_scale=scale, out_channels=channels,
-                                        base_channels=4)
-    dis = ProjectionDCGANDiscriminator(scale, channels, condition_size=E,
-                                       base_channels=4)
+    gen = ConcatConditionDCGANGenerator(
+        noise_size=8,
+        condition_size=E,
+        out_scale=scale,
+        out_channels=channels,
+        base_channels=4)
+    dis = ProjectionDCGANDiscriminator(
+        scale, channels, condition_size=E, base_channels=4)
     return enc, gen, dis
 
 
@@ -75,11 +77,11 @@ def test_faml_nets_sizes_shapes_and_counts():
     assert img.shape == (4, 1, 32, 32)
     assert float(img.detach().abs().max()) <= 1.0
     assert dis(img).shape == dis_ln(img).shape == (4, 1)
-    assert (n_params(enc), n_params(gen), n_params(dis)) == (
-        5_736_768, 4_859_777, 2_934_721)
+    assert (n_params(enc), n_params(gen),
+            n_params(dis)) == (5_736_768, 4_859_777, 2_934_721)
     # the LayerNorm variant adds a per-channel affine after six convs
-    assert n_params(dis_ln) - n_params(dis) == 2 * (64 + 64 + 128 + 128 +
-                                                    256 + 256)
+    assert n_params(dis_ln) - n_params(dis) == 2 * (64 + 64 + 128 + 128 + 256 +
+                                                    256)
     proj = FAMLDiscriminator(condition_size=128)
     assert n_params(proj) - n_params(dis) == 128 * 512 * 16
     assert proj(img, emb).shape == (4, 1)
@@ -88,8 +90,7 @@ def test_faml_nets_sizes_shapes_and_counts():
     big = FAMLGenerator(out_scale=64, out_channels=3)
     assert big(torch.randn(2, 128), torch.zeros(128)).shape == (2, 3, 64, 64)
     assert FAMLEncoder(64, 3)(torch.zeros(2, 3, 64, 64)).shape == (2, 128)
-    assert FAMLDiscriminator(64, 3)(torch.zeros(2, 3, 64, 64)).shape == (2,
-                                                                          1)
+    assert FAMLDiscriminator(64, 3)(torch.zeros(2, 3, 64, 64)).shape == (2, 1)
 
 
 @pytest.mark.parametrize('pooling', ['mean', 'max'])
@@ -102,8 +103,9 @@ def test_encoder_is_permutation_invariant(pooling):
         for perm in (torch.tensor([4, 3, 2, 1, 0]), torch.randperm(5)):
             assert torch.allclose(enc(support[perm]), ref, atol=1e-6)
         per_image = enc.embed_images(support)
-        want = (per_image.mean(0)
-                if pooling == 'mean' else per_image.max(0).values)
+        want = (
+            per_image.mean(0)
+            if pooling == 'mean' else per_image.max(0).values)
         assert torch.allclose(ref, want, atol=1e-6)
         batch = torch.stack([support, support.flip(0), support * 0.5])
         out = enc(batch)
@@ -122,9 +124,10 @@ def test_encoder_pooling_none_keeps_images():
 @pytest.mark.parametrize('faml', [False, True])
 def test_generator_output_depends_on_condition(faml):
     torch.manual_seed(2)
-    gen = (FAMLGenerator(noise_size=8, condition_size=E) if faml else
-           ConcatConditionDCGANGenerator(noise_size=8, condition_size=E,
-                                         base_channels=4))
+    gen = (
+        FAMLGenerator(noise_size=8, condition_size=E)
+        if faml else ConcatConditionDCGANGenerator(
+            noise_size=8, condition_size=E, base_channels=4))
     noise = torch.randn(3, 8)
     c1, c2 = torch.rand(E) * 2 - 1, torch.rand(E) * 2 - 1
     with torch.no_grad():
@@ -154,7 +157,8 @@ def task_params(module, tasks=3, seed=0):
     gen = torch.Generator().manual_seed(seed)
     params = {k: v.detach() for k, v in module.named_parameters()}
     return {
-        k: torch.stack([
+        k:
+        torch.stack([
             v + 0.05 * torch.randn(v.shape, generator=gen)
             for _ in range(tasks)
         ])
@@ -166,11 +170,12 @@ def assert_vmap_equals_loop(module, inputs, tasks=3):
     """``inputs``: tuple of ``[T, ...]`` tensors (one slice per task)."""
     stacked = task_params(module, tasks)
     batched = vmap(lambda p, *x: functional_call(module, p, x))(stacked,
-                                                                 *inputs)
+                                                                *inputs)
     for t in range(tasks):
-        ref = functional_call(module, {k: v[t]
-                                       for k, v in stacked.items()},
-                              tuple(x[t] for x in inputs))
+        ref = functional_call(module, {
+            k: v[t]
+            for k, v in stacked.items()
+        }, tuple(x[t] for x in inputs))
         assert torch.allclose(batched[t], ref, atol=1e-5, rtol=1e-5)
     return batched
 
@@ -187,17 +192,17 @@ def vmap_cases():
     return [
         ('SupportSetEncoder', enc, (sup, )),
         ('SupportSetEncoder-none',
-         SupportSetEncoder(base_channels=4, embed_size=E, pooling='none'),
-         (sup, )),
+         SupportSetEncoder(base_channels=4, embed_size=E,
+                           pooling='none'), (sup, )),
         ('ConcatConditionDCGANGenerator', gen, (noise, cond)),
         ('ConcatConditionDCGANGenerator-per-image', gen, (noise, conds)),
         ('ProjectionDCGANDiscriminator', dis, (img, cond)),
         ('FAMLEncoder', FAMLEncoder(embed_size=E), (sup, )),
-        ('FAMLGenerator', FAMLGenerator(noise_size=8, condition_size=E),
-         (noise, conds)),
+        ('FAMLGenerator', FAMLGenerator(noise_size=8,
+                                        condition_size=E), (noise, conds)),
         ('FAMLDiscriminator-layernorm',
-         FAMLDiscriminator(spectral_norm=False, condition_size=E),
-         (img, cond)),
+         FAMLDiscriminator(spectral_norm=False,
+                           condition_size=E), (img, cond)),
     ]
 
 
@@ -225,8 +230,7 @@ def test_encoder_generator_discriminator_chain_under_vmap():
 
     def task(pe, pg, pd, s, z):
         c = functional_call(enc, pe, (s, ))
-        return functional_call(dis, pd, (functional_call(gen, pg,
-                                                         (z, c)), c))
+        return functional_call(dis, pd, (functional_call(gen, pg, (z, c)), c))
 
     out = vmap(task)(pe, pg, pd, sup, noise)
     for t in range(3):
@@ -238,8 +242,8 @@ def test_encoder_generator_discriminator_chain_under_vmap():
 
 @pytest.mark.parametrize('cls, args', [
     (FAMLDiscriminator, {}),
-    (ProjectionDCGANDiscriminator, dict(condition_size=E, base_channels=4,
-                                        spectral_norm=True)),
+    (ProjectionDCGANDiscriminator,
+     dict(condition_size=E, base_channels=4, spectral_norm=True)),
 ])
 def test_spectral_norm_runs_sequentially_not_under_vmap(cls, args):
     torch.manual_seed(6)
@@ -250,8 +254,8 @@ def test_spectral_norm_runs_sequentially_not_under_vmap(cls, args):
     stacked = task_params(dis)
     for t in range(3):  # the sequential loop works
         params = {k: v[t] for k, v in stacked.items()}
-        out = functional_call(dis, params, (img[t], ) +
-                              tuple(c[t] for c in cond))
+        out = functional_call(dis, params,
+                              (img[t], ) + tuple(c[t] for c in cond))
         assert out.shape == (2, 1)
     dis.train()  # power iteration updates buffers in place: vmap fails
     with pytest.raises(RuntimeError):
@@ -273,18 +277,21 @@ def test_check_condition_sizes():
     for text in ('SupportSetEncoder', 'embed_size=32',
                  'ConcatConditionDCGANGenerator', f'condition_size={E}'):
         assert text in str(err.value)
-    gen32 = ConcatConditionDCGANGenerator(noise_size=8, condition_size=32,
-                                          base_channels=4)
+    gen32 = ConcatConditionDCGANGenerator(
+        noise_size=8, condition_size=32, base_channels=4)
     with pytest.raises(ValueError) as err:
         check_condition_sizes(big, gen32, dis)
     for text in ('embed_size=32', 'ProjectionDCGANDiscriminator',
                  f'condition_size={E}'):
         assert text in str(err.value)
-    with pytest.raises(ValueError, match='FIGRDCGANGenerator takes no '
-                       'condition.*SupportSetEncoder.*32-d'):
+    with pytest.raises(
+            ValueError,
+            match='FIGRDCGANGenerator takes no '
+            'condition.*SupportSetEncoder.*32-d'):
         check_condition_sizes(big, FIGRDCGANGenerator(base_channels=4))
-    with pytest.raises(ValueError, match='FIGRDCGANGenerator is not a '
-                       'condition encoder'):
+    with pytest.raises(
+            ValueError, match='FIGRDCGANGenerator is not a '
+            'condition encoder'):
         check_condition_sizes(FIGRDCGANGenerator(base_channels=4), gen)
 
 
@@ -316,12 +323,18 @@ def test_registered_in_models():
     pytest.importorskip('mmagic')
     import metagan_mm  # noqa: F401  (registers)
     from metagan_mm.registry import MODELS
-    enc = MODELS.build(dict(type='SupportSetEncoder', embed_size=E,
-                            base_channels=4))
-    gen = MODELS.build(dict(type='ConcatConditionDCGANGenerator',
-                            condition_size=E, base_channels=4))
-    dis = MODELS.build(dict(type='ProjectionDCGANDiscriminator',
-                            condition_size=E, base_channels=4))
+    enc = MODELS.build(
+        dict(type='SupportSetEncoder', embed_size=E, base_channels=4))
+    gen = MODELS.build(
+        dict(
+            type='ConcatConditionDCGANGenerator',
+            condition_size=E,
+            base_channels=4))
+    dis = MODELS.build(
+        dict(
+            type='ProjectionDCGANDiscriminator',
+            condition_size=E,
+            base_channels=4))
     check_condition_sizes(enc, gen, dis)
     for name in ('FAMLEncoder', 'FAMLGenerator', 'FAMLDiscriminator'):
         assert type(MODELS.build(dict(type=name))).__name__ == name

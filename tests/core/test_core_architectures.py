@@ -19,7 +19,8 @@ PAIRS = [(FIGRDCGANGenerator, FIGRDCGANDiscriminator),
 @pytest.mark.parametrize('channels', [1, 3])
 def test_shapes_range_and_vmap(gcls, dcls, scale, channels):
     torch.manual_seed(0)
-    g = gcls(noise_size=10, out_scale=scale, out_channels=channels, base_channels=4)
+    g = gcls(
+        noise_size=10, out_scale=scale, out_channels=channels, base_channels=4)
     d = dcls(in_scale=scale, in_channels=channels, base_channels=4)
     assert g.noise_size == 10
     with torch.no_grad():
@@ -33,7 +34,8 @@ def test_shapes_range_and_vmap(gcls, dcls, scale, channels):
     if scale == 32 and channels == 1:  # vmapped forward with batched weights
         dp = meta_params(d)
         stacked = {k: torch.stack([v, 2 * v]) for k, v in dp.items()}
-        out = torch.func.vmap(lambda p: functional_call(d, p, None, img))(stacked)
+        out = torch.func.vmap(lambda p: functional_call(d, p, None, img))(
+            stacked)
         ref = functional_call(d, {k: 2 * v for k, v in dp.items()}, None, img)
         assert torch.allclose(out[1], ref, atol=1e-5)
 

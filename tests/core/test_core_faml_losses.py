@@ -6,9 +6,8 @@ import torch
 import torch.nn.functional as F
 
 from metagan_mm.core.faml_losses import (l1_reconstruction_loss,
-                                         mode_seeking_loss,
-                                         mode_seeking_ratio, ragan_d_loss,
-                                         ragan_g_loss)
+                                         mode_seeking_loss, mode_seeking_ratio,
+                                         ragan_d_loss, ragan_g_loss)
 
 
 def softplus(x):
@@ -78,8 +77,9 @@ def test_l1_reconstruction_hand_values_and_faml_sigmoid():
     # FAML's L1(x, sigmoid(tanh output)) is far from 0 even for a perfect
     # generation: |-1 - s(-1)| + |1 - s(1)| + ... over the 4 pixels
     faml = (tgt - torch.sigmoid(tgt)).abs().mean()
-    want = (abs(-1 - 1 / (1 + math.e)) * 1 + abs(1 - 1 / (1 + math.exp(-1))) *
-            2 + abs(-0.5 - 1 / (1 + math.exp(0.5)))) / 4
+    want = (abs(-1 - 1 / (1 + math.e)) * 1 +
+            abs(1 - 1 / (1 + math.exp(-1))) * 2 + abs(-0.5 - 1 /
+                                                      (1 + math.exp(0.5)))) / 4
     assert float(faml) == pytest.approx(want, abs=1e-6)
     assert float(faml) > 0.5
     with pytest.raises(ValueError, match=r'\(1, 1, 2, 2\) vs \(2, 1, 2, 2\)'):
@@ -102,5 +102,5 @@ def test_losses_vmap_over_tasks_equal_loop():
     for t in range(T):
         args = (r[t], f[t], a[t], b[t], z1[t], z2[t])
         assert torch.allclose(out[t], total(*args), atol=1e-6)
-        assert torch.allclose(grads[t], torch.func.grad(total)(*args),
-                              atol=1e-6)
+        assert torch.allclose(
+            grads[t], torch.func.grad(total)(*args), atol=1e-6)

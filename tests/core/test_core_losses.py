@@ -2,11 +2,10 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import ToyD
 
 from metagan_mm.core import d_loss, g_loss, gradient_penalty
 from metagan_mm.core.params import functional_call, meta_params
-
-from conftest import ToyD
 
 
 def _setup():
@@ -34,8 +33,8 @@ def test_loss_formulas():
 
 def test_gp_matches_reference_and_default_weight():
     disc, real, fake, alpha = _setup()
-    x = (alpha.view(-1, 1, 1, 1) * real + (1 - alpha.view(-1, 1, 1, 1)) * fake
-         ).requires_grad_(True)
+    x = (alpha.view(-1, 1, 1, 1) * real +
+         (1 - alpha.view(-1, 1, 1, 1)) * fake).requires_grad_(True)
     grad = torch.autograd.grad(disc(x).sum(), x)[0]
     ref = (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()
     gp = gradient_penalty(disc, real, fake, alpha)
@@ -54,18 +53,24 @@ def test_gp_backends_agree_and_are_twice_differentiable():
                       real, fake, alpha, 10.0, backend)
 
     # the last bias cancels in mean(fake) - mean(real) + GP: not used
-    g_auto = torch.autograd.grad(loss('autograd', params), list(params.values()),
-                                 create_graph=True, allow_unused=True)
+    g_auto = torch.autograd.grad(
+        loss('autograd', params),
+        list(params.values()),
+        create_graph=True,
+        allow_unused=True)
     assert torch.equal(g_auto[-1], torch.zeros(1, dtype=torch.double))
     g_func = torch.func.grad(lambda p: loss('func', p))(params)
-    assert torch.equal(g_func['net.2.bias'], torch.zeros(1, dtype=torch.double))
+    assert torch.equal(g_func['net.2.bias'],
+                       torch.zeros(1, dtype=torch.double))
     for a, k in zip(g_auto, params):
         assert torch.allclose(a, g_func[k], atol=1e-12)
     # second order through the GP
-    s_auto = torch.autograd.grad(sum(a.pow(2).sum() for a in g_auto[:-1]),
-                                 list(params.values())[:-1])
-    s_func = torch.autograd.grad(sum(v.pow(2).sum() for v in g_func.values()),
-                                 list(params.values())[:-1])
+    s_auto = torch.autograd.grad(
+        sum(a.pow(2).sum() for a in g_auto[:-1]),
+        list(params.values())[:-1])
+    s_func = torch.autograd.grad(
+        sum(v.pow(2).sum() for v in g_func.values()),
+        list(params.values())[:-1])
     for a, b in zip(s_auto, s_func):
         assert torch.allclose(a, b, atol=1e-10)
         assert a.abs().sum() > 0
@@ -77,8 +82,9 @@ def test_gp_under_vmap():
     reals = torch.stack([real, real * 0.5])
 
     def one(r):
-        return d_loss('wgan-gp', lambda x: functional_call(disc, params, None, x),
-                      r, fake, alpha, 10.0, 'func')
+        return d_loss('wgan-gp',
+                      lambda x: functional_call(disc, params, None, x), r,
+                      fake, alpha, 10.0, 'func')
 
     batched = torch.func.vmap(one)(reals)
     seq = torch.stack([d_loss('wgan-gp', disc, r, fake, alpha) for r in reals])

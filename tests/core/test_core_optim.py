@@ -1,4 +1,5 @@
-"""The multi-tensor inner Adam equals the reference formula, in place safely."""
+"""The multi-tensor inner Adam equals the reference formula, in place
+safely."""
 import torch
 
 import metagan_mm.core.optim as optim
@@ -22,8 +23,8 @@ def test_foreach_adam_matches_reference_and_never_touches_inputs(monkeypatch):
                                                (0.5, 0.9), 1e-8)
         for k in meta:
             torch.testing.assert_close(fast[k], ref[k], rtol=0, atol=1e-6)
-            torch.testing.assert_close(fast_state.v[k], ref_state.v[k],
-                                       rtol=0, atol=1e-7)
+            torch.testing.assert_close(
+                fast_state.v[k], ref_state.v[k], rtol=0, atol=1e-7)
     for k in meta:  # the caller's (meta-)weights are never updated in place
         assert torch.equal(meta[k], kept[k])
     assert fast_state.step == 4

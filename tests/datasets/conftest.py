@@ -50,7 +50,9 @@ def make_class_folders() -> Callable:
     """
     from PIL import Image
 
-    def make(root: str, counts: Dict[str, int], ext: str = '.png',
+    def make(root: str,
+             counts: Dict[str, int],
+             ext: str = '.png',
              size: int = 12) -> Dict[str, np.ndarray]:
         written = {}
         serial = 0
@@ -81,11 +83,15 @@ def write_idx(path: str, array: np.ndarray) -> None:
 def make_idx() -> Callable:
     """Writer of MNIST-style IDX pairs ``<prefix>-images-idx3-ubyte.gz``."""
 
-    def make(root: str, prefix: str, images: np.ndarray,
-             labels: Sequence[int], gz: bool = True) -> None:
+    def make(root: str,
+             prefix: str,
+             images: np.ndarray,
+             labels: Sequence[int],
+             gz: bool = True) -> None:
         ext = '.gz' if gz else ''
         write_idx(osp.join(root, f'{prefix}-images-idx3-ubyte{ext}'), images)
-        write_idx(osp.join(root, f'{prefix}-labels-idx1-ubyte{ext}'),
-                  np.asarray(labels, np.uint8))
+        write_idx(
+            osp.join(root, f'{prefix}-labels-idx1-ubyte{ext}'),
+            np.asarray(labels, np.uint8))
 
     return make

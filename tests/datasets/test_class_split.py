@@ -38,8 +38,8 @@ def test_fractions_by_group_keep_groups_whole():
 
 def test_first_n_and_no_split():
     parts = ClassSplit(dict(first_n=30)).resolve(NAMES)
-    assert parts == dict(train=list(range(30)), val=[],
-                         test=list(range(30, 40)))
+    assert parts == dict(
+        train=list(range(30)), val=[], test=list(range(30, 40)))
     parts = ClassSplit(dict(first_n=(30, 4))).resolve(NAMES)
     assert parts['val'] == [30, 31, 32, 33] and parts['test'][0] == 34
     with pytest.raises(SplitError, match='first_n'):
@@ -84,8 +84,8 @@ def test_unknown_name_lists_close_matches():
 
 def test_overlap_raises_naming_classes():
     with pytest.raises(SplitError) as err:
-        ClassSplit(dict(train=['G0'], test=['G0/c03', 'G1'])).resolve(
-            NAMES, GROUPS)
+        ClassSplit(dict(train=['G0'], test=['G0/c03',
+                                            'G1'])).resolve(NAMES, GROUPS)
     msg = str(err.value)
     assert "'train' and 'test' share 'G0/c03'" in msg
     assert 'G1/' not in msg
@@ -99,16 +99,22 @@ def test_dataset_saves_split_to_work_dir_and_roundtrips(tmp_path):
     hub.update_info('work_dir', str(tmp_path))
     try:
         spec = dict(fractions=(0.6, 0.2, 0.2), seed=5, by='class')
-        ds = GlyphDataset(chars='abcdefghij', images_per_class=2,
-                          split=spec, split_part='val')
+        ds = GlyphDataset(
+            chars='abcdefghij',
+            images_per_class=2,
+            split=spec,
+            split_part='val')
     finally:
         hub.update_info('work_dir', None)
     saved = tmp_path / 'class_split_GlyphDataset_val.json'
     content = json.loads(saved.read_text(encoding='utf-8'))
     assert content['parts']['val'] == ds.class_names
     assert sum(len(v) for v in content['parts'].values()) == 10
-    again = GlyphDataset(chars='abcdefghij', images_per_class=2,
-                         split=str(saved), split_part='val')
+    again = GlyphDataset(
+        chars='abcdefghij',
+        images_per_class=2,
+        split=str(saved),
+        split_part='val')
     assert again.class_names == ds.class_names
 
 
@@ -118,8 +124,8 @@ def test_dataset_split_errors(tmp_path, make_class_folders):
         ClassFolderDataset(str(tmp_path), split=dict(train=['cat', 'dgo']))
     assert "'dgo'" in str(err.value) and "'dog'" in str(err.value)
     with pytest.raises(SplitError, match="part 'val'.*has no classes"):
-        ClassFolderDataset(str(tmp_path), split=dict(train=['cat']),
-                           split_part='val')
+        ClassFolderDataset(
+            str(tmp_path), split=dict(train=['cat']), split_part='val')
     with pytest.raises(SplitError, match="share 'dog'"):
-        ClassFolderDataset(str(tmp_path),
-                           split=dict(train=['dog'], val=['dog', 'cow']))
+        ClassFolderDataset(
+            str(tmp_path), split=dict(train=['dog'], val=['dog', 'cow']))

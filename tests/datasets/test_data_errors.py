@@ -8,8 +8,10 @@ from metagan_mm.datasets import (ClassFolderDataset, DataRootError,
                                  OmniglotDataset, TooFewImagesError,
                                  UnreadableImageError)
 
-LOAD = [dict(type='LoadImageFromFile', key='img', color_type='grayscale'),
-        dict(type='PackInputs', keys='img')]
+LOAD = [
+    dict(type='LoadImageFromFile', key='img', color_type='grayscale'),
+    dict(type='PackInputs', keys='img')
+]
 
 
 def test_missing_root(tmp_path):
@@ -38,8 +40,7 @@ def test_unreadable_image_at_load_time_and_at_init(tmp_path,
     assert ds[0]['inputs'].shape == (1, 12, 12)
     with pytest.raises(UnreadableImageError) as err:
         ds[4]
-    assert str(bad) in str(err.value) and 'check_images=True' in str(
-        err.value)
+    assert str(bad) in str(err.value) and 'check_images=True' in str(err.value)
     with pytest.raises(UnreadableImageError) as err:
         ClassFolderDataset(str(tmp_path), check_images=True)
     assert '1 unreadable image' in str(err.value) and str(bad) in str(
@@ -56,18 +57,14 @@ def test_too_few_images_names_class_and_count(tmp_path, make_class_folders):
     assert "'big'" not in msg
     assert 'drop_small_classes=True' in msg and 'lower' in msg
     assert isinstance(err.value, ValueError)
-    ep = EpisodicDataset(base, k_shot=4, num_query=4,
-                         drop_small_classes=True)
+    ep = EpisodicDataset(base, k_shot=4, num_query=4, drop_small_classes=True)
     assert [ep.dataset.class_names[c] for c in ep.classes] == ['big']
-    assert all(ep.get_task(i)['class_idx'] == ep.classes[0]
-               for i in range(5))
+    assert all(ep.get_task(i)['class_idx'] == ep.classes[0] for i in range(5))
     # eval needs k_shot + 1: 'mid' (7) is usable with k_shot=6, tiny not
-    ev = EpisodicDataset(base, k_shot=6, mode='eval',
-                         drop_small_classes=True)
+    ev = EpisodicDataset(base, k_shot=6, mode='eval', drop_small_classes=True)
     assert [ev.dataset.class_names[c] for c in ev.classes] == ['big', 'mid']
     with pytest.raises(TooFewImagesError, match='lower k_shot'):
-        EpisodicDataset(base, k_shot=9, num_query=1,
-                        drop_small_classes=True)
+        EpisodicDataset(base, k_shot=9, num_query=1, drop_small_classes=True)
 
 
 def test_bad_episodic_arguments():

@@ -8,10 +8,9 @@ import pytest
 import torch
 
 from metagan_mm.datasets import (ClassFolderDataset, DataConfigError,
-                                 DataRootError, GlyphDataset,
-                                 MNISTIDXDataset, NpyClassDataset,
-                                 OmniglotDataset, render_glyphs)
-from metagan_mm.datasets import glyph_dataset
+                                 DataRootError, GlyphDataset, MNISTIDXDataset,
+                                 NpyClassDataset, OmniglotDataset,
+                                 glyph_dataset, render_glyphs)
 from metagan_mm.registry import DATASETS
 
 OMNI_PIPELINE = [
@@ -24,8 +23,10 @@ OMNI_PIPELINE = [
 # --------------------------------------------------------------- Omniglot
 def test_omniglot_counts_layout_and_pipeline(omniglot_dir):
     ds = DATASETS.build(
-        dict(type='OmniglotDataset', data_root=omniglot_dir,
-             pipeline=OMNI_PIPELINE))
+        dict(
+            type='OmniglotDataset',
+            data_root=omniglot_dir,
+            pipeline=OMNI_PIPELINE))
     assert isinstance(ds, OmniglotDataset)
     assert (ds.num_classes, len(ds)) == (160, 3200)
     assert [len(m) for m in ds.class_to_indices] == [20] * 160
@@ -47,23 +48,21 @@ def test_omniglot_counts_layout_and_pipeline(omniglot_dir):
 
 
 def test_omniglot_split_by_alphabet_and_lazy_init(omniglot_dir):
-    split = dict(train=['Latin', 'Greek'], val=['Tagalog'],
-                 test=['Balinese'])
+    split = dict(train=['Latin', 'Greek'], val=['Tagalog'], test=['Balinese'])
     sizes = {}
     for part in ('train', 'val', 'test'):
-        ds = OmniglotDataset(omniglot_dir, split=split, split_part=part,
-                             lazy_init=True)
+        ds = OmniglotDataset(
+            omniglot_dir, split=split, split_part=part, lazy_init=True)
         assert not ds._fully_initialized
         sizes[part] = (ds.num_classes, len(ds))
         assert ds._fully_initialized
-    assert sizes == {'train': (50, 1000), 'val': (17, 340),
-                     'test': (24, 480)}
+    assert sizes == {'train': (50, 1000), 'val': (17, 340), 'test': (24, 480)}
 
 
 def test_omniglot_missing_subset_names_folder_and_fix(omniglot_dir):
     with pytest.raises(DataRootError) as err:
-        OmniglotDataset(omniglot_dir,
-                        subsets=('images_background', 'images_evaluation'))
+        OmniglotDataset(
+            omniglot_dir, subsets=('images_background', 'images_evaluation'))
     msg = str(err.value)
     assert 'images_evaluation' in msg and 'unzip' in msg
     assert 'subsets=' in msg
@@ -94,11 +93,14 @@ def test_class_folder_nested_extensions_and_mmagic_loading(
     make_class_folders(str(tmp_path), {'g1/x': 2, 'g1/y': 3}, ext='.bmp')
     make_class_folders(str(tmp_path), {'g2/z': 4}, ext='.PNG')
     ds = ClassFolderDataset(
-        str(tmp_path), nested=True,
-        pipeline=[dict(type='LoadImageFromFile', key='img',
-                       color_type='grayscale'),
-                  dict(type='PackInputs', keys='img')],
-        split=dict(train=['g1'], test=['g2']), split_part='train')
+        str(tmp_path),
+        nested=True,
+        pipeline=[
+            dict(type='LoadImageFromFile', key='img', color_type='grayscale'),
+            dict(type='PackInputs', keys='img')
+        ],
+        split=dict(train=['g1'], test=['g2']),
+        split_part='train')
     assert ds.class_names == ['g1/x', 'g1/y']
     assert ds.class_groups == ['g1', 'g1']
     assert len(ds) == 5
@@ -108,9 +110,11 @@ def test_class_folder_nested_extensions_and_mmagic_loading(
     assert path.endswith('g1/y/000.bmp')
     np.testing.assert_array_equal(packed['inputs'].numpy(),
                                   expected.transpose(2, 0, 1))
-    test = ClassFolderDataset(str(tmp_path), nested=True,
-                              split=dict(train=['g1'], test=['g2']),
-                              split_part='test')
+    test = ClassFolderDataset(
+        str(tmp_path),
+        nested=True,
+        split=dict(train=['g1'], test=['g2']),
+        split_part='test')
     assert test.class_names == ['g2/z'] and len(test) == 4
 
 
@@ -121,9 +125,13 @@ def test_npy_rgb_first_n_split_and_mmap(tmp_path):
     path = str(tmp_path / 'data.npy')
     np.save(path, arr)
     train = NpyClassDataset(path, split=dict(first_n=4), split_part='train')
-    test = DATASETS.build(dict(type='NpyClassDataset',
-                               data_root=str(tmp_path), npy_file='data.npy',
-                               split=dict(first_n=4), split_part='test'))
+    test = DATASETS.build(
+        dict(
+            type='NpyClassDataset',
+            data_root=str(tmp_path),
+            npy_file='data.npy',
+            split=dict(first_n=4),
+            split_part='test'))
     assert (train.num_classes, len(train)) == (4, 28)
     assert (test.num_classes, len(test)) == (2, 14)
     assert test.class_names == ['00004', '00005']
@@ -144,8 +152,8 @@ def test_npy_grayscale_4d_and_bad_dtype(tmp_path):
     np.save(tmp_path / 'g.npy', gray)
     ds = NpyClassDataset(str(tmp_path / 'g.npy'))
     assert ds.get_data_info(3)['img'].shape == (5, 5, 1)
-    np.testing.assert_array_equal(ds.get_data_info(3)['img'][..., 0],
-                                  gray[1, 1])
+    np.testing.assert_array_equal(
+        ds.get_data_info(3)['img'][..., 0], gray[1, 1])
     np.save(tmp_path / 'f.npy', gray.astype(np.float32))
     with pytest.raises(DataConfigError, match='dtype float32.*uint8'):
         NpyClassDataset(str(tmp_path / 'f.npy'))
@@ -169,9 +177,11 @@ def test_mnist_idx_gz_and_plain(tmp_path, make_idx):
     np.testing.assert_array_equal(first_of_2['img'][..., 0], tr_img[2])
     last_of_0 = ds.get_data_info(ds.class_to_indices[0][-1])
     np.testing.assert_array_equal(last_of_0['img'][..., 0], te_img[8])
-    named = MNISTIDXDataset(str(tmp_path), subsets='t10k',
-                            label_names=['zero', 'one', 'two'],
-                            transpose=True)
+    named = MNISTIDXDataset(
+        str(tmp_path),
+        subsets='t10k',
+        label_names=['zero', 'one', 'two'],
+        transpose=True)
     assert named.class_names == ['zero', 'one', 'two'] and len(named) == 9
     np.testing.assert_array_equal(
         named.get_data_info(named.class_to_indices[2][0])['img'][..., 0],
@@ -181,8 +191,8 @@ def test_mnist_idx_gz_and_plain(tmp_path, make_idx):
 def test_mnist_idx_errors(tmp_path, make_idx):
     with pytest.raises(DataRootError, match='does not exist'):
         MNISTIDXDataset(str(tmp_path / 'nope'))
-    make_idx(str(tmp_path), 'train', np.zeros((4, 5, 5), np.uint8),
-             [0, 1, 0, 1])
+    make_idx(
+        str(tmp_path), 'train', np.zeros((4, 5, 5), np.uint8), [0, 1, 0, 1])
     with pytest.raises(DataRootError) as err:
         MNISTIDXDataset(str(tmp_path))  # no t10k files
     assert 't10k-images-idx3-ubyte' in str(err.value)
@@ -220,9 +230,13 @@ def test_glyph_dataset_deterministic_count_and_fast():
 
 
 def test_glyph_options():
-    small = GlyphDataset(chars='ab7', images_per_class=5, img_size=16,
-                         seed=3, invert=True,
-                         split=dict(train=['Latin'], test=['Digit']))
+    small = GlyphDataset(
+        chars='ab7',
+        images_per_class=5,
+        img_size=16,
+        seed=3,
+        invert=True,
+        split=dict(train=['Latin'], test=['Digit']))
     assert small.class_names == ['Latin/a', 'Latin/b']
     imgs = small.images
     assert imgs.shape == (3, 5, 16, 16, 1)

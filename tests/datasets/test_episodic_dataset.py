@@ -8,9 +8,11 @@ from metagan_mm.datasets import (ClassFolderDataset, EpisodicDataset,
                                  episodic_collate)
 from metagan_mm.registry import DATASETS, FUNCTIONS
 
-GLYPHS = dict(type='GlyphDataset', chars='0123456789abcdef',
-              images_per_class=10, pipeline=[dict(type='PackInputs',
-                                                  keys='img')])
+GLYPHS = dict(
+    type='GlyphDataset',
+    chars='0123456789abcdef',
+    images_per_class=10,
+    pipeline=[dict(type='PackInputs', keys='img')])
 OMNI_PIPELINE = [
     dict(type='LoadImageFromFile', key='img', color_type='grayscale'),
     dict(type='Resize', keys='img', scale=(32, 32), interpolation='area'),
@@ -19,8 +21,13 @@ OMNI_PIPELINE = [
 
 
 def test_train_tasks_deterministic_and_disjoint():
-    ep = DATASETS.build(dict(type='EpisodicDataset', dataset=GLYPHS,
-                             k_shot=3, num_query=2, seed=7))
+    ep = DATASETS.build(
+        dict(
+            type='EpisodicDataset',
+            dataset=GLYPHS,
+            k_shot=3,
+            num_query=2,
+            seed=7))
     assert len(ep) == 10_000_000
     again = EpisodicDataset(GLYPHS, k_shot=3, num_query=2, seed=7)
     members = ep.dataset.class_to_indices
@@ -38,8 +45,7 @@ def test_train_tasks_deterministic_and_disjoint():
         assert idx == meta['support_indices'] + meta['query_indices']
         assert len(set(idx)) == 5  # support and query do not overlap
         assert set(idx) <= set(members[meta['class_idx']])
-        assert meta['class_name'] == ep.dataset.class_names[
-            meta['class_idx']]
+        assert meta['class_name'] == ep.dataset.class_names[meta['class_idx']]
         # the tensor is exactly these images, in this order
         expected = np.stack([ep.dataset.get_data_info(j)['img']
                              for j in idx]).transpose(0, 3, 1, 2)
@@ -55,17 +61,19 @@ def test_train_tasks_deterministic_and_disjoint():
 
 
 def test_train_tasks_on_omniglot(omniglot_dir):
-    cfg = dict(type='OmniglotDataset', data_root=omniglot_dir,
-               pipeline=OMNI_PIPELINE,
-               split=dict(train=['Latin', 'Greek'], test=['Tagalog']))
+    cfg = dict(
+        type='OmniglotDataset',
+        data_root=omniglot_dir,
+        pipeline=OMNI_PIPELINE,
+        split=dict(train=['Latin', 'Greek'], test=['Tagalog']))
     ep = EpisodicDataset(cfg, k_shot=4, num_query=4, seed=0)
     item = ep[3]
     assert item['inputs'].shape == (8, 1, 32, 32)
     meta = item['data_samples'].metainfo
     assert meta['img_color_type'] == 'grayscale'
     assert meta['class_name'].split('/')[0] in ('Latin', 'Greek')
-    assert torch.equal(EpisodicDataset(cfg, 4, 4, seed=0)[3]['inputs'],
-                       item['inputs'])
+    assert torch.equal(
+        EpisodicDataset(cfg, 4, 4, seed=0)[3]['inputs'], item['inputs'])
 
 
 def test_eval_mode_support_and_reference():
@@ -82,11 +90,10 @@ def test_eval_mode_support_and_reference():
         assert item['inputs']['support'].shape == (3, 1, 32, 32)
         assert item['inputs']['reference'].shape == (7, 1, 32, 32)
     again = EpisodicDataset(GLYPHS, k_shot=3, mode='eval', seed=1)
-    assert [again.get_task(c) for c in range(16)] == [
-        ev.get_task(c) for c in range(16)
-    ]
-    capped = EpisodicDataset(GLYPHS, k_shot=3, mode='eval', seed=1,
-                             num_reference=4)
+    assert [again.get_task(c)
+            for c in range(16)] == [ev.get_task(c) for c in range(16)]
+    capped = EpisodicDataset(
+        GLYPHS, k_shot=3, mode='eval', seed=1, num_reference=4)
     assert capped.get_task(2)['support_indices'] == ev.get_task(
         2)['support_indices']
     assert capped.get_task(2)['reference_indices'] == ev.get_task(
@@ -105,11 +112,17 @@ def test_collate_train_and_eval_padding(tmp_path, make_class_folders):
 
     make_class_folders(str(tmp_path), {'a': 5, 'b': 8, 'c': 6})
     ev = EpisodicDataset(
-        ClassFolderDataset(str(tmp_path), pipeline=[
-            dict(type='LoadImageFromFile', key='img',
-                 color_type='grayscale'),
-            dict(type='PackInputs', keys='img')]),
-        k_shot=2, mode='eval')
+        ClassFolderDataset(
+            str(tmp_path),
+            pipeline=[
+                dict(
+                    type='LoadImageFromFile',
+                    key='img',
+                    color_type='grayscale'),
+                dict(type='PackInputs', keys='img')
+            ]),
+        k_shot=2,
+        mode='eval')
     items = [ev[c] for c in range(3)]
     padded = episodic_collate(items)
     assert padded['inputs']['support'].shape == (3, 2, 1, 12, 12)

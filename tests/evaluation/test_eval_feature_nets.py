@@ -1,6 +1,5 @@
 """Feature networks: training on seen classes only, offline weight files."""
 import os.path as osp
-import sys
 
 import pytest
 import torch

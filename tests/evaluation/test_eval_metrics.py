@@ -7,8 +7,8 @@ import torch
 from mmengine.evaluator import Evaluator
 from mmengine.registry import DefaultScope
 
-from metagan_mm.evaluation import (FewShotDiversity, FewShotFidelity,
-                                   FewShotFID, FewShotMMagicMetric)
+from metagan_mm.evaluation import (FewShotDiversity, FewShotFID,
+                                   FewShotFidelity, FewShotMMagicMetric)
 from metagan_mm.evaluation.metrics import base_fewshot_metric
 from metagan_mm.registry import METRICS
 

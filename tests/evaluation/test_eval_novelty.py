@@ -22,13 +22,15 @@ def run(metric, dicts):
 
 
 def novelty(dicts, **kwargs):
-    return run(FewShotNovelty(feature_net=nn.Flatten(), device='cpu',
-                              **kwargs), dicts)
+    return run(
+        FewShotNovelty(feature_net=nn.Flatten(), device='cpu', **kwargs),
+        dicts)
 
 
 def test_nearest_distances_hand_values():
-    d = nearest_distances(np.array([[0., 3.], [10., 4.], [7., 0.]]),
-                          np.array([[0., 0.], [10., 0.]]))
+    d = nearest_distances(
+        np.array([[0., 3.], [10., 4.], [7., 0.]]),
+        np.array([[0., 0.], [10., 0.]]))
     assert np.allclose(d, [3.0, 4.0, 3.0])
     with pytest.raises(ValueError, match='non-empty'):
         nearest_distances(np.zeros((2, 2)), np.zeros((0, 2)))
@@ -36,10 +38,18 @@ def test_nearest_distances_hand_values():
 
 def test_hand_computed_two_classes():
     dicts = [
-        dict(class_idx=0, class_name='a', support=points((0, 0), (10, 0)),
-             fake=points((0, 3), (10, 4)), real=points((0, 6), (7, 0))),
-        dict(class_idx=1, class_name='b', support=points((0, 0)),
-             fake=points((1, 0)), real=points((2, 0))),
+        dict(
+            class_idx=0,
+            class_name='a',
+            support=points((0, 0), (10, 0)),
+            fake=points((0, 3), (10, 4)),
+            real=points((0, 6), (7, 0))),
+        dict(
+            class_idx=1,
+            class_name='b',
+            support=points((0, 0)),
+            fake=points((1, 0)),
+            real=points((2, 0))),
     ]
     out = novelty(dicts)
     assert set(out) == KEYS
@@ -68,8 +78,13 @@ def make_classes(fake_kind, classes=4, k=4, n=500, seed=0):
         else:  # copies with a little noise
             fake = support[torch.arange(n) % k] + 1e-3 * torch.randn(
                 n, 2, 2, 2, generator=gen)
-        dicts.append(dict(class_idx=c, class_name=f'c{c}', support=support,
-                          fake=fake, real=draw(n)))
+        dicts.append(
+            dict(
+                class_idx=c,
+                class_name=f'c{c}',
+                support=support,
+                fake=fake,
+                real=draw(n)))
     return dicts
 
 
@@ -92,19 +107,22 @@ def test_independent_samples_give_ratio_one():
 
 def test_built_from_registry_with_prefix_and_needs_support():
     metric = METRICS.build(
-        dict(type='FewShotNovelty', feature_net=nn.Flatten(), device='cpu',
-             prefix='novel'))
+        dict(
+            type='FewShotNovelty',
+            feature_net=nn.Flatten(),
+            device='cpu',
+            prefix='novel'))
     dicts = make_classes('independent', classes=2, n=20)
     out = run(metric, dicts)
-    assert set(out) == {'novel/novelty', 'novel/novelty_real',
-                        'novel/novelty_ratio'}
+    assert set(out) == {
+        'novel/novelty', 'novel/novelty_real', 'novel/novelty_ratio'
+    }
     no_support = [dict(d, support=None) for d in dicts]
     with pytest.raises(KeyError, match='no support images'):
         metric.process(None, no_support)
 
 
-def test_unseen_glyphs_with_the_domain_network(feature_net_cfg,
-                                               unseen_classes,
+def test_unseen_glyphs_with_the_domain_network(feature_net_cfg, unseen_classes,
                                                make_class_dicts):
     """Held-out real drawings ~ 1, copies of the shots 0, noise > 1."""
     metric = FewShotNovelty(feature_net=feature_net_cfg, device='cpu')

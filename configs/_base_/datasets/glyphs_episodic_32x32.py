@@ -38,7 +38,7 @@ unseen_fewshot_dataset = dict(
         pipeline=glyph_pipeline))
 
 # Few-shot evaluation over the unseen classes: tools/test.py adapts to each
-# class's K images, generates and measures (see configs/_base_/fewshot_eval.py).
+# class's K images, generates and measures (configs/_base_/fewshot_eval.py).
 test_dataloader = dict(
     batch_size=4,  # classes per step
     num_workers=0,

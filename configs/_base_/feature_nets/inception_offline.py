@@ -6,10 +6,11 @@
 # and copy it to checkpoints/ or point $METAGAN_INCEPTION at it. StyleGAN's
 # TorchScript inception-2015-12-05.pt and torchvision's
 # inception_v3_google-0cc3c7bd.pth work too. See docs/evaluation.md.
+# yapf: disable  (the path is one string: flake8 wants it on one line)
 inception_feature_net = dict(
     type='InceptionFeatureExtractor',
-    weights=  # noqa: E501
-    '{{$METAGAN_INCEPTION:checkpoints/pt_inception-2015-12-05-6726825d.pth}}')
+    weights='{{$METAGAN_INCEPTION:checkpoints/pt_inception-2015-12-05-6726825d.pth}}')  # noqa: E501
+# yapf: enable
 
 inception_metrics = [
     dict(

@@ -4,10 +4,11 @@
 #   python tools/train_feature_extractor.py \
 #       configs/reptile/reptile_figr-dcgan_omniglot-32x32.py
 # or point $METAGAN_FEATURE_NET at another file. See docs/evaluation.md.
+# yapf: disable  (the path is one string: flake8 wants it on one line)
 domain_feature_net = dict(
     type='DomainFeatureExtractor',
-    checkpoint=  # noqa: E501
-    '{{$METAGAN_FEATURE_NET:work_dirs/feature_nets/omniglot_domain_32x32.pth}}')
+    checkpoint='{{$METAGAN_FEATURE_NET:work_dirs/feature_nets/omniglot_domain_32x32.pth}}')  # noqa: E501
+# yapf: enable
 
 fewshot_metrics = [
     dict(type='FewShotFID', feature_net=domain_feature_net),

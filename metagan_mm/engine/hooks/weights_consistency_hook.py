@@ -62,19 +62,21 @@ class WeightsConsistencyHook(Hook):
         gathered: List[Dict[str, float]] = dist.all_gather_object(mine)
         for rank, theirs in enumerate(gathered[1:], start=1):
             bad = [
-                k for k in mine
-                if abs(theirs[k] - gathered[0][k]) > self.atol
+                k for k in mine if abs(theirs[k] - gathered[0][k]) > self.atol
             ]
             if bad:
                 raise RuntimeError(
                     f'{tag}: rank {rank} holds different weights than rank 0 '
-                    f'for {len(bad)} tensors (first: {bad[0]}). Meta-gradients '
-                    'were not averaged across ranks; use '
+                    f'for {len(bad)} tensors (first: {bad[0]}). '
+                    'Meta-gradients were not averaged across ranks; use '
                     "model_wrapper_cfg=dict(type='MetaDataParallel') and a "
                     'model that calls sync_meta_gradients().')
         return mine
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch=None,
                          outputs=None) -> None:
         """Check every ``interval`` iterations."""
         if self.every_n_train_iters(runner, self.interval):

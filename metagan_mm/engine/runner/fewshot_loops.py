@@ -33,8 +33,11 @@ class FewShotIterMixin:
                  seed: int = 0,
                  show_progress: bool = True,
                  fp16: bool = False) -> None:
-        super().__init__(runner, dataloader, evaluator,  # type: ignore
-                         fp16)
+        super().__init__(
+            runner,
+            dataloader,
+            evaluator,  # type: ignore
+            fp16)
         self.num_samples = num_samples
         self.steps = steps
         self.seed = seed
@@ -52,14 +55,15 @@ class FewShotIterMixin:
             f'before_{self.stage}_iter', batch_idx=idx, data_batch=data_batch)
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
-        outputs = model.fewshot_step(data_batch, self.num_samples,
-                                     self.steps, self.seed)
+        outputs = model.fewshot_step(data_batch, self.num_samples, self.steps,
+                                     self.seed)
         self.evaluator.process(  # type: ignore[attr-defined]
-            data_samples=outputs, data_batch=data_batch)
+            data_samples=outputs,
+            data_batch=data_batch)
         if self.show_progress and dist.get_rank() == 0:
             if self._progress is None:
-                self._progress = ProgressBar(
-                    len(self.dataloader))  # type: ignore[attr-defined]
+                self._progress = ProgressBar(len(
+                    self.dataloader))  # type: ignore[attr-defined]
             self._progress.update()
         runner.call_hook(
             f'after_{self.stage}_iter',
@@ -94,6 +98,9 @@ class FewShotValLoop(FewShotIterMixin, ValLoop):
 
 @LOOPS.register_module()
 class FewShotTestLoop(FewShotIterMixin, TestLoop):
-    """Few-shot test loop (``test_cfg``); arguments as :class:`FewShotValLoop`."""
+    """Few-shot test loop (``test_cfg``).
+
+    Arguments as :class:`FewShotValLoop`.
+    """
 
     stage = 'test'

@@ -61,15 +61,14 @@ class DomainFeatureExtractor(nn.Module):
         class_names (Sequence[str]): Names of the training classes.
     """
 
-    def __init__(
-        self,
-        checkpoint: Optional[str] = None,
-        in_channels: int = 1,
-        img_size: int = 32,
-        channels: Sequence[int] = (32, 64, 128),
-        feat_dim: int = 128,
-        num_classes: int = 0,
-        class_names: Sequence[str] = ()) -> None:
+    def __init__(self,
+                 checkpoint: Optional[str] = None,
+                 in_channels: int = 1,
+                 img_size: int = 32,
+                 channels: Sequence[int] = (32, 64, 128),
+                 feat_dim: int = 128,
+                 num_classes: int = 0,
+                 class_names: Sequence[str] = ()) -> None:
         super().__init__()
         state: Optional[Dict[str, Any]] = None
         if checkpoint is not None:

@@ -7,8 +7,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from metagan_mm.checkpoint import (UnsafeCheckpointError,
-                                   load_checkpoint_file)
+from metagan_mm.checkpoint import UnsafeCheckpointError, load_checkpoint_file
 from metagan_mm.checkpoint.safe_load import TRUST_HINT, is_trusted
 from metagan_mm.registry import MODELS
 
@@ -183,10 +182,10 @@ class InceptionFeatureExtractor(nn.Module):
             return self.net(x, return_features=True)
         return self.multi_layer_features(images, _prepared=x)[-1].flatten(1)
 
-    def multi_layer_features(
-            self,
-            images: torch.Tensor,
-            _prepared: Optional[torch.Tensor] = None) -> List[torch.Tensor]:
+    def multi_layer_features(self,
+                             images: torch.Tensor,
+                             _prepared: Optional[torch.Tensor] = None
+                             ) -> List[torch.Tensor]:
         """Outputs of maxpool1, maxpool2, Mixed_6e and the final pool.
 
         Args:

@@ -1,7 +1,6 @@
 """Class fidelity of few-shot generations (nearest-class-mean classifier)."""
 from typing import Any, Dict, Sequence
 
-
 from metagan_mm.registry import METRICS
 from ..functional import (class_means, nearest_class_mean_loo,
                           nearest_class_mean_predict)

@@ -7,8 +7,7 @@ from metagan_mm.registry import METRICS
 from .base_fewshot_metric import FewShotFeatureMetric, log_per_class
 
 
-def nearest_distances(features: np.ndarray,
-                      support: np.ndarray) -> np.ndarray:
+def nearest_distances(features: np.ndarray, support: np.ndarray) -> np.ndarray:
     """Euclidean distance of every row of ``features`` to its nearest
     row of ``support``.
 
@@ -88,7 +87,6 @@ class FewShotNovelty(FewShotFeatureMetric):
         log_per_class('FewShotNovelty (ratio)', per_class)
         novelty = float(fake.mean()) if len(fake) else float('nan')
         novelty_real = float(real.mean()) if len(real) else float('nan')
-        ratio = (novelty / novelty_real
-                 if novelty_real > 0 else float('nan'))
-        return dict(novelty=novelty, novelty_real=novelty_real,
-                    novelty_ratio=ratio)
+        ratio = (novelty / novelty_real if novelty_real > 0 else float('nan'))
+        return dict(
+            novelty=novelty, novelty_real=novelty_real, novelty_ratio=ratio)
