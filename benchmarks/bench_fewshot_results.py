@@ -49,34 +49,50 @@ DEFAULT_OMNIGLOT = osp.join(REPO, '..', 'shared', 'data', 'omniglot')
 STEPS = 5
 TASKS_PER_ITER = 4
 
-# name -> (config stem relative to configs/, extra cfg-options, label)
+# The module and schedule fields of the config names, per data set.
+MODULE_SCHEDULE = {
+    'glyphs': {
+        'reptile': 'ln-dcgan-quarter_1xb4-600iters',
+        'maml': 'ln-dcgan-quarter_1xb4-200iters'
+    },
+    'omniglot': {
+        'reptile': 'ln-dcgan_1xb8-100kiters',
+        'maml': 'ln-dcgan_1xb8-50kiters'
+    },
+}
+# name -> (config relative to configs/ with {d}: data set, {r}/{m}: the
+# Reptile/MAML module and schedule fields; extra cfg-options, label)
 TRAINED = {
-    'reptile':
-    ('reptile/reptile_figr-dcgan_{d}-32x32.py', {}, 'Reptile (FIGR)'),
-    'fomaml': ('maml/maml_figr-dcgan_{d}-32x32.py', {
+    'reptile': ('reptile/reptile_{r}_{d}-32x32.py', {}, 'Reptile (FIGR)'),
+    'fomaml': ('maml/maml_{m}_{d}-32x32.py', {
         'model.first_order': True
     }, 'MAML, first order'),
-    'meta-sgd': ('meta_sgd/meta-sgd_figr-dcgan_{d}-32x32.py', {
+    'meta-sgd': ('meta-sgd/meta-sgd_{m}_{d}-32x32.py', {
         'model.first_order': True
     }, 'Meta-SGD, first order'),
-    'transfer': ('baselines/transfer_figr-dcgan_{d}-32x32.py', {},
+    'transfer': ('baselines/transfer_{r}_{d}-32x32.py', {},
                  'Transfer (pooled GAN + fine-tune)'),
 }
 # name -> (config, checkpoint of which trained model (None: none), label)
 EVALUATED = {
     'reptile':
-    ('reptile/reptile_figr-dcgan_{d}-32x32.py', 'reptile', 'Reptile (FIGR)'),
-    'fomaml':
-    ('maml/maml_figr-dcgan_{d}-32x32.py', 'fomaml', 'MAML, first order'),
-    'meta-sgd': ('meta_sgd/meta-sgd_figr-dcgan_{d}-32x32.py', 'meta-sgd',
+    ('reptile/reptile_{r}_{d}-32x32.py', 'reptile', 'Reptile (FIGR)'),
+    'fomaml': ('maml/maml_{m}_{d}-32x32.py', 'fomaml', 'MAML, first order'),
+    'meta-sgd': ('meta-sgd/meta-sgd_{m}_{d}-32x32.py', 'meta-sgd',
                  'Meta-SGD, first order'),
-    'transfer': ('baselines/transfer_figr-dcgan_{d}-32x32.py', 'transfer',
+    'transfer': ('baselines/transfer_{r}_{d}-32x32.py', 'transfer',
                  'Transfer (pooled GAN + fine-tune)'),
-    'scratch': ('baselines/scratch_figr-dcgan_{d}-32x32.py', None,
+    'scratch': ('baselines/scratch_{r}_{d}-32x32.py', None,
                 'Scratch (fresh GAN on the K images)'),
-    'no-adaptation': ('baselines/no-adaptation_figr-dcgan_{d}-32x32.py',
-                      'reptile', 'No adaptation (Reptile meta-model)'),
+    'no-adaptation': ('baselines/no-adaptation_{r}_{d}-32x32.py', 'reptile',
+                      'No adaptation (Reptile meta-model)'),
 }
+
+
+def config_name(template: str, data: str) -> str:
+    """A config path of ``TRAINED``/``EVALUATED`` for data set ``data``."""
+    fields = MODULE_SCHEDULE[data]
+    return template.format(d=data, r=fields['reptile'], m=fields['maml'])
 
 
 def common_options(iters: int) -> Dict[str, object]:
@@ -281,7 +297,7 @@ def main(argv=None) -> int:
         opts = dict(base, **extra)
         cmd = [
             py, 'tools/train.py',
-            osp.join('configs', cfg.format(d=args.data)), '--work-dir',
+            osp.join('configs', config_name(cfg, args.data)), '--work-dir',
             osp.join(wd, name), '--cfg-options'
         ] + as_cli(opts)
         secs = run(cmd, osp.join(wd, f'train_{name}.log'), env)
@@ -291,7 +307,8 @@ def main(argv=None) -> int:
         return secs
 
     def train_fnet() -> float:
-        cfg = osp.join('configs', TRAINED['reptile'][0].format(d=args.data))
+        cfg = osp.join('configs', config_name(TRAINED['reptile'][0],
+                                              args.data))
         cmd = [
             py, 'tools/train_feature_extractor.py', cfg, '--out', fnet,
             '--iters',
@@ -329,7 +346,7 @@ def main(argv=None) -> int:
         ckpt = osp.join(wd, ckpt_of, f'iter_{args.iters}.pth') \
             if ckpt_of else None
         spec = dict(
-            config=osp.join(REPO, 'configs', cfg.format(d=args.data)),
+            config=osp.join(REPO, 'configs', config_name(cfg, args.data)),
             work_dir=osp.join(wd, f'eval_{name}'),
             options=opts,
             checkpoint=ckpt,

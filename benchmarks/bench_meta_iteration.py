@@ -34,7 +34,7 @@ from metagan_mm.core.gan_losses import d_loss, g_loss  # noqa: E402
 
 T, K, STEPS, SIZE, NZ = 8, 4, 10, 32, 100
 CONFIG = osp.join(ROOT, 'configs', 'reptile',
-                  'reptile_figr-dcgan_glyphs-32x32.py')
+                  'reptile_ln-dcgan-quarter_1xb4-600iters_glyphs-32x32.py')
 
 
 def peak_memory_mb(device: torch.device) -> float:

@@ -13,7 +13,7 @@ from metagan_mm.checkpoint import load_checkpoint_file
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = osp.join(REPO_ROOT, 'configs', 'reptile',
-                  'reptile_figr-dcgan_glyphs-32x32.py')
+                  'reptile_ln-dcgan-quarter_1xb4-600iters_glyphs-32x32.py')
 
 
 def _run(args, env=None):

@@ -37,7 +37,7 @@ def test_metafile_lists_exactly_the_configs_of_its_folder(folder):
 
 def test_every_algorithm_folder_has_a_readme_and_metafile():
     assert {osp.basename(f) for f in FOLDERS} >= {
-        'reptile', 'maml', 'meta_sgd', 'baselines'
+        'reptile', 'maml', 'meta-sgd', 'baselines'
     }
     for folder in FOLDERS:
         assert osp.isfile(osp.join(folder, 'README.md'))

@@ -19,8 +19,8 @@ CONFIGS = sorted(
 
 def test_configs_found():
     names = {osp.basename(p) for p in CONFIGS}
-    assert 'reptile_figr-dcgan_glyphs-32x32.py' in names
-    assert 'reptile_figr-dcgan-half_omniglot-32x32-cpu.py' in names
+    assert 'reptile_ln-dcgan-quarter_1xb4-600iters_glyphs-32x32.py' in names
+    assert 'reptile_ln-dcgan-half_1xb4-6kiters_omniglot-32x32.py' in names
     assert len(CONFIGS) >= 13
 
 

@@ -31,7 +31,7 @@ def test_resume_continues_at_saved_iteration_with_same_weights(tmp_path):
 
 
 MAML_CONFIG = osp.join(REPO_ROOT, 'configs', 'maml',
-                       'maml_figr-dcgan_glyphs-32x32.py')
+                       'maml_ln-dcgan-quarter_1xb4-200iters_glyphs-32x32.py')
 
 
 def consistency_config(tmp_path, base, outer_lr):

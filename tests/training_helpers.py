@@ -10,7 +10,7 @@ from metagan_mm.checkpoint import load_checkpoint_file
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'reptile',
-                  'reptile_figr-dcgan_glyphs-32x32.py')
+                  'reptile_ln-dcgan-quarter_1xb4-600iters_glyphs-32x32.py')
 # A tiny version of the quick start: 2 inner steps, 4 tasks, no grids.
 TINY = [
     'model.inner_loop.steps=2', 'custom_hooks=[]',

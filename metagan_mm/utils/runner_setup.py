@@ -33,7 +33,8 @@ def load_config(config: str,
     if not osp.isfile(config):
         raise FileNotFoundError(
             f'config file {config} does not exist. Pass the path of a config '
-            'such as configs/reptile/reptile_figr-dcgan_glyphs-32x32.py.')
+            'such as configs/reptile/'
+            'reptile_ln-dcgan-quarter_1xb4-600iters_glyphs-32x32.py.')
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)

@@ -12,7 +12,7 @@ from metagan_mm.checkpoint import UnsafeCheckpointError
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO_ROOT, 'configs', 'reptile',
-                  'reptile_figr-dcgan_glyphs-32x32.py')
+                  'reptile_ln-dcgan-quarter_1xb4-600iters_glyphs-32x32.py')
 
 TINY = [
     '--cfg-options', 'model.inner_loop.steps=1', 'custom_hooks=[]',

@@ -25,10 +25,12 @@ TINY_NETS = {
     'train_dataloader.batch_size': 2,
     'default_hooks.checkpoint.interval': 1
 }
-CONFIGS = {
-    'reptile': 'configs/reptile/reptile_figr-dcgan_glyphs-32x32.py',
-    'maml': 'configs/maml/maml_figr-dcgan_glyphs-32x32.py',
-    'meta-sgd': 'configs/meta_sgd/meta-sgd_figr-dcgan_glyphs-32x32.py',
+CONFIGS = {  # the 0.1.0 names are in docs/changelog.md
+    'reptile':
+    'configs/reptile/reptile_ln-dcgan-quarter_1xb4-600iters_glyphs-32x32.py',
+    'maml': 'configs/maml/maml_ln-dcgan-quarter_1xb4-200iters_glyphs-32x32.py',
+    'meta-sgd':
+    'configs/meta-sgd/meta-sgd_ln-dcgan-quarter_1xb4-200iters_glyphs-32x32.py',
 }
 
 

@@ -133,7 +133,7 @@ def test_cli_trains_and_saves(tmp_path, make_glyph_cfg, tool):
     tool = tool('train_feature_extractor')
     out = str(tmp_path / 'cli.pth')
     config = osp.join(REPO_ROOT, 'configs', 'reptile',
-                      'reptile_figr-dcgan_glyphs-32x32.py')
+                      'reptile_ln-dcgan-quarter_1xb4-600iters_glyphs-32x32.py')
     assert tool.main([config, '--out', out, '--iters', '2']) == out
     state = torch.load(out, weights_only=True)
     assert state['split_part'] == 'train' and state['iters'] == 2
@@ -182,7 +182,7 @@ def test_cli_on_real_omniglot(tmp_path, monkeypatch, omniglot_root, tool):
     monkeypatch.setattr(OmniglotDataset, 'prepare_data', spy)
     out = str(tmp_path / 'omniglot.pth')
     config = osp.join(REPO_ROOT, 'configs', 'reptile',
-                      'reptile_figr-dcgan_omniglot-32x32.py')
+                      'reptile_ln-dcgan_1xb8-100kiters_omniglot-32x32.py')
     tool.main([config, '--out', out, '--iters', '1', '--batch-size', '8'])
     state = torch.load(out, weights_only=True)
     unseen = ('Tagalog/', 'Early_Aramaic/')

@@ -48,8 +48,8 @@ def test_trainer_writes_where_the_metrics_read(path, monkeypatch):
 
 
 FLOW = [
-    'configs/reptile/reptile_figr-dcgan_glyphs-32x32.py',
-    'configs/reptile/reptile_figr-dcgan-half_omniglot-32x32-cpu.py',
+    'configs/reptile/reptile_ln-dcgan-quarter_1xb4-600iters_glyphs-32x32.py',
+    'configs/reptile/reptile_ln-dcgan-half_1xb4-6kiters_omniglot-32x32.py',
 ]
 
 

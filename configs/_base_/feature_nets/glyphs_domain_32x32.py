@@ -2,7 +2,7 @@
 # network. Make the network first (meta-training classes only, ~1 CPU min;
 # one network per data set, shared by every config that inherits this file):
 #   python tools/train_feature_extractor.py \
-#       configs/reptile/reptile_figr-dcgan_glyphs-32x32.py
+#       configs/reptile/reptile_ln-dcgan-quarter_1xb4-600iters_glyphs-32x32.py
 # or point $METAGAN_FEATURE_NET at another file. See docs/evaluation.md.
 # yapf: disable  (the path is one string: flake8 wants it on one line)
 domain_feature_net = dict(

@@ -4,8 +4,8 @@
 # one core of a 2-core machine. Meta-trains on 4 alphabets, shows unseen
 # Tagalog / Early_Aramaic characters every 500 iterations.
 #   METAGAN_OMNIGLOT=../shared/data/omniglot OMP_NUM_THREADS=1 \
-#   python tools/train.py configs/reptile/reptile_figr-dcgan-half_omniglot-32x32-cpu.py
-_base_ = ['./reptile_figr-dcgan_omniglot-32x32.py']
+#   python tools/train.py configs/reptile/reptile_ln-dcgan-half_1xb4-6kiters_omniglot-32x32.py
+_base_ = ['./reptile_ln-dcgan_1xb8-100kiters_omniglot-32x32.py']
 
 model = dict(
     generator=dict(base_channels=32),

@@ -1,8 +1,8 @@
-# Meta-SGD meta-GAN on Omniglot 32x32: the MAML config plus
+# Meta-SGD meta-GAN on the embedded glyph data set: the MAML config plus
 # meta-learned per-parameter inner learning rates (initialised at
 # inner_loop.g_lr / d_lr, clamped at min_lr, stepped by
 # optim_wrapper.inner_rates).
-_base_ = ['../maml/maml_figr-dcgan_omniglot-32x32.py']
+_base_ = ['../maml/maml_ln-dcgan-quarter_1xb4-200iters_glyphs-32x32.py']
 model = dict(type='MetaSGDGAN', per_parameter=True, min_lr=0.0)
 optim_wrapper = dict(
     inner_rates=dict(optimizer=dict(type='Adam', lr=1e-5, betas=(0.5, 0.9))))

@@ -2,7 +2,7 @@
 # quarter-width FIGR nets, 4 tasks of 4 support + 4 query images.
 _base_ = [
     '../_base_/default_runtime.py',
-    '../_base_/models/maml_figr-dcgan_32x32.py',
+    '../_base_/models/maml_ln-dcgan_32x32.py',
     '../_base_/datasets/glyphs_episodic_32x32.py',
     '../_base_/feature_nets/glyphs_domain_32x32.py',
     '../_base_/fewshot_eval.py',

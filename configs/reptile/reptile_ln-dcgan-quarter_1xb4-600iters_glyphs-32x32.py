@@ -4,7 +4,7 @@
 # unseen glyph classes.
 _base_ = [
     '../_base_/default_runtime.py',
-    '../_base_/models/reptile_figr-dcgan_32x32.py',
+    '../_base_/models/reptile_ln-dcgan_32x32.py',
     '../_base_/datasets/glyphs_episodic_32x32.py',
     '../_base_/feature_nets/glyphs_domain_32x32.py',
     '../_base_/fewshot_eval.py',
@@ -14,7 +14,7 @@ test_evaluator = {{_base_.fewshot_metrics}}
 
 # Quick-start budget (a few CPU minutes): FIGR's nets at a quarter of the
 # width, 5 inner steps instead of 10, 4 tasks per meta-batch, a larger
-# outer learning rate. configs/reptile/reptile_figr-dcgan_omniglot-32x32.py
+# outer learning rate. configs/reptile/reptile_ln-dcgan_1xb8-100kiters_omniglot-32x32.py
 # has FIGR's full setting.
 model = dict(
     generator=dict(base_channels=16),

@@ -3,7 +3,7 @@
 # MAML's options. Support = the first 4 images of a task, query = the next 4
 # (dataset k_shot and num_query). Inner SGD, 5 steps; second order unless
 # first_order=True.
-_base_ = ['./reptile_figr-dcgan_32x32.py']
+_base_ = ['./reptile_ln-dcgan_32x32.py']
 model = dict(
     type='MAMLGAN',
     num_support=4,

@@ -2,7 +2,7 @@
 # meta-learned initialisation's generations, not adapted to the K images.
 # Evaluate a meta-trained (Reptile) checkpoint with it:
 #   METAGAN_FEATURE_NET=... python tools/test.py \
-#       configs/baselines/no-adaptation_figr-dcgan_glyphs-32x32.py \
-#       work_dirs/reptile_figr-dcgan_glyphs-32x32/iter_N.pth
-_base_ = ['../reptile/reptile_figr-dcgan_glyphs-32x32.py']
+#       configs/baselines/no-adaptation_ln-dcgan_1xb8-100kiters_omniglot-32x32.py \
+#       work_dirs/reptile_ln-dcgan_1xb8-100kiters_omniglot-32x32/iter_N.pth
+_base_ = ['../reptile/reptile_ln-dcgan_1xb8-100kiters_omniglot-32x32.py']
 test_cfg = dict(steps=0)

@@ -3,7 +3,7 @@
 # Point it at your copy: METAGAN_OMNIGLOT=PATH python tools/train.py ...
 _base_ = [
     '../_base_/default_runtime.py',
-    '../_base_/models/maml_figr-dcgan_32x32.py',
+    '../_base_/models/maml_ln-dcgan_32x32.py',
     '../_base_/datasets/omniglot_episodic_32x32.py',
     '../_base_/feature_nets/omniglot_domain_32x32.py',
     '../_base_/fewshot_eval.py',
