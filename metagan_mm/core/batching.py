@@ -221,19 +221,30 @@ class TaskRunner:
             warnings.warn(message, RuntimeWarning, stacklevel=3)
 
     def run(self, fn: Callable[[Mode, Tensor, Dict[str, Any]], Any],
-            tasks: Tensor, rand: Dict[str, Any],
-            loop_reason: Optional[str] = None) -> Tuple[List[Any], bool]:
-        """Run ``fn`` on every chunk (vmap) or task (loop).
+            fold: Callable[[Any, Any], Any], tasks: Tensor,
+            rand: Dict[str, Any],
+            loop_reason: Optional[str] = None) -> Tuple[Any, bool]:
+        """Run ``fn`` on every chunk (vmap) or task (loop), folding the
+        results in task order as they come (so they need not all be kept).
 
         Args:
             fn: ``fn(mode, tasks, rand) -> result``.
+            fold: ``fold(total, result) -> total`` (the first result is the
+                first total).
             tasks: ``[T, ...]`` per-task data.
             rand: Per-task randomness, leading dim ``T``.
             loop_reason: If given, loop (and note this reason once).
 
         Returns:
-            The results in task order and whether vmap ran.
+            The folded results and whether vmap ran.
         """
+        def run_all(mode: Mode, parts: List[Any]) -> Any:
+            total = None
+            for part in parts:
+                out = fn(mode, tasks[part], index_dict(rand, part))
+                total = out if total is None else fold(total, out)
+            return total
+
         if self.use_vmap(tasks.device):
             reasons = [r for m in self.modules for r in vmap_blockers(m)]
             if loop_reason is not None:
@@ -243,13 +254,11 @@ class TaskRunner:
                           'running tasks in a loop: ' + '; '.join(reasons))
             else:
                 try:
-                    return [fn(VMAP, tasks[c], index_dict(rand, c))
-                            for c in self.chunks(tasks.shape[0],
-                                                 tasks.device)], True
+                    return run_all(VMAP, self.chunks(tasks.shape[0],
+                                                     tasks.device)), True
                 except VMAP_ERRORS as err:
                     first = (str(err).splitlines() or [''])[0][:200]
                     self.note('metagan_mm: torch.func.vmap failed, running '
                               f'tasks in a loop ({type(err).__name__}: '
                               f'{first})')
-        return [fn(LOOP, tasks[t], index_dict(rand, t))
-                for t in range(tasks.shape[0])], False
+        return run_all(LOOP, range(tasks.shape[0])), False

@@ -348,5 +348,6 @@ class InnerLoop:
             return out if mode.batched else tree_map(
                 lambda v: v.unsqueeze(0), out)
 
-        parts, batched = self.runner.run(run, tasks, rand)
-        return tree_map(lambda *xs: torch.cat(xs), *parts), batched
+        return self.runner.run(
+            run, lambda a, b: tree_map(lambda x, y: torch.cat([x, y]), a, b),
+            tasks, rand)

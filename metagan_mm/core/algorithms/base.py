@@ -82,6 +82,18 @@ def check_tasks(tasks: Tensor, min_images: int = 1) -> None:
                          f'N >= {min_images} images per task.')
 
 
+def _add(a: dict, b: dict) -> dict:
+    """Fold two chunks' results: join the flags, add the sums (integer
+    buffers keep the first valid task's value)."""
+    out = {'valid': torch.cat([a['valid'], b['valid']]),
+           'logs': tree_map(torch.add, a['logs'], b['logs'])}
+    sums = [p['sums'] for p in (a, b) if 'sums' in p]
+    if sums:
+        out['sums'] = sums[0] if len(sums) == 1 else tree_map(
+            lambda x, y: x + y if x.is_floating_point() else x, *sums)
+    return out
+
+
 class MetaAlgorithm:
     """A meta-learning algorithm: what differs between Reptile, MAML...
 
@@ -173,16 +185,14 @@ class MetaAlgorithm:
         def chunk(mode: Mode, real: Tensor, rand_c: Dict[str, Any]) -> dict:
             return self._chunk(inner, targets, mode, real, rand_c)
 
-        parts, batched = inner.runner.run(chunk, tasks, rand, loop_reason)
-        valid = torch.cat([p['valid'] for p in parts]).cpu()
+        total, batched = inner.runner.run(chunk, _add, tasks, rand,
+                                          loop_reason)
+        valid = total['valid'].cpu()
         n = int(valid.sum())
-        logs = tree_map(lambda *xs: torch.stack(xs).sum(0) / n,
-                        *[p['logs'] for p in parts])
-        sums = [p['sums'] for p in parts if 'sums' in p]
-        means = tree_map(lambda *xs: torch.stack(xs).sum(0) / n
-                         if xs[0].is_floating_point() else xs[0],
-                         *sums) if sums else None
-        return MetaResult(self.reduce(inner, means), valid, logs,
+        mean = lambda v: v / n if v.is_floating_point() else v  # noqa: E731
+        means = tree_map(mean, total['sums']) if 'sums' in total else None
+        return MetaResult(self.reduce(inner, means), valid,
+                          tree_map(mean, total['logs']),
                           means['buffers'] if means else {}, batched)
 
     def _chunk(self, inner: InnerLoop, targets: Targets, mode: Mode,
