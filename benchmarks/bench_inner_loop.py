@@ -48,19 +48,21 @@ def parse_chunk(text: str) -> Union[int, str, None]:
 
 def build(device: str, steps: int, base_channels: int,
           grad_checkpoint: bool = False,
-          chunk: Union[int, str, None] = 'auto') -> InnerLoop:
+          chunk: Union[int, str, None] = 'auto',
+          batched: bool = True) -> InnerLoop:
     """32x32, 1-channel FIGR DCGAN pair and an Adam inner loop."""
     torch.manual_seed(0)
     g = FIGRDCGANGenerator(100, 32, 1, base_channels).to(device)
     d = FIGRDCGANDiscriminator(32, 1, base_channels).to(device)
     cfg = InnerLoopConfig(steps=steps, optimizer='adam', g_lr=1e-4, d_lr=1e-4,
                           grad_checkpoint=grad_checkpoint,
-                          vmap_chunk_size=chunk)
+                          batching=dict(mode='vmap' if batched else 'loop',
+                                        chunk=chunk))
     return InnerLoop(g, d, cfg)
 
 
-def make_step(name: str, loop: InnerLoop, tasks: torch.Tensor,
-              batched: bool) -> Callable[[], None]:
+def make_step(name: str, loop: InnerLoop,
+              tasks: torch.Tensor) -> Callable[[], None]:
     """Return a closure running one meta-gradient computation."""
     t, n = tasks.shape[:2]
     gen = torch.Generator(device='cpu').manual_seed(1)
@@ -70,12 +72,9 @@ def make_step(name: str, loop: InnerLoop, tasks: torch.Tensor,
     elif name.startswith('maml'):  # maml-fo, maml-so, maml-so-ckpt
         alg, n_img = MAML(K_SHOT, first_order=name.endswith('fo')), n
     else:
-        alg, n_img = MetaSGD(K_SHOT, first_order=False), n
+        alg, n_img = MetaSGD(loop, K_SHOT, first_order=False), n
     rand = alg.sample_randomness(loop, t, n_img, generator=gen)
-    if name == 'meta-sgd':
-        g_lrs, d_lrs = alg.init_rates(loop)
-        return lambda: alg.meta_gradients(loop, tasks, rand, g_lrs, d_lrs, batched)
-    return lambda: alg.meta_gradients(loop, tasks, rand, batched)
+    return lambda: alg.meta_gradients(loop, tasks, rand)
 
 
 def _sync(device: str) -> None:
@@ -123,12 +122,11 @@ def cell(args, alg: str, num_tasks: int, batched: bool, steps: int
     if args.device.startswith('cuda') or args.in_process:
         loop = build(args.device, steps, args.base_channels,
                      grad_checkpoint=alg.endswith('-ckpt'),
-                     chunk=parse_chunk(args.chunk))
+                     chunk=parse_chunk(args.chunk), batched=batched)
         gen = torch.Generator().manual_seed(0)
         tasks = (torch.rand(num_tasks, K_SHOT + NUM_QUERY, 1, 32, 32,
                             generator=gen) * 2 - 1).to(args.device)
-        return measure(make_step(alg, loop, tasks, batched), args.device,
-                       args.iters)
+        return measure(make_step(alg, loop, tasks), args.device, args.iters)
     cmd = [sys.executable, os.path.abspath(__file__), '--device', args.device,
            '--iters', str(args.iters), '--base-channels',
            str(args.base_channels), '--chunk', args.chunk, '--in-process',
@@ -190,7 +188,7 @@ def parse_args(argv=None):
     p.add_argument('--meta-batch', type=int, nargs='+', default=[4, 8, 16])
     p.add_argument('--steps', type=int, default=5, help='inner steps')
     p.add_argument('--chunk', default='auto',
-                   help="inner_loop.vmap_chunk_size: 'auto' (default), "
+                   help="inner_loop.batching.chunk: 'auto' (default), "
                         "'none' (all tasks in one vmap) or an int")
     p.add_argument('--mem-steps', type=int, nargs='+', default=[1, 2, 5, 10])
     p.add_argument('--mem-tasks', type=int, default=4)
@@ -221,10 +219,10 @@ def main(argv=None) -> None:
     print(f'torch {torch.__version__} | {name} | K={K_SHOT} Q={NUM_QUERY} '
           f'| inner steps={args.steps} (Adam) | FIGR DCGAN 32x32x1 '
           f'base_channels={args.base_channels} | iters={args.iters}')
-    mapper = build('meta', 1, args.base_channels,
-                   chunk=parse_chunk(args.chunk)).mapper
-    print(f'batched: vmap_chunk_size={args.chunk}, tasks per vmap at T = '
-          + ', '.join(f'{t}: {mapper.chunk_len(t, dev)}'
+    runner = build('meta', 1, args.base_channels,
+                   chunk=parse_chunk(args.chunk)).runner
+    print(f'batched: batching.chunk={args.chunk}, tasks per vmap at T = '
+          + ', '.join(f'{t}: {runner.chunk_len(t, dev)}'
                       for t in args.meta_batch))
     print('reptile adapts on the K support images; MAML/Meta-SGD adapt on K '
           'and evaluate on Q query images; t/s = tasks per second')

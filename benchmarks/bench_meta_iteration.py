@@ -58,7 +58,8 @@ def sync(device):
 
 def bench_bare(device, iters, batched):
     gen, disc = nets(device)
-    cfg = InnerLoopConfig(steps=STEPS, g_lr=1e-3, d_lr=1e-3, optimizer='adam')
+    cfg = InnerLoopConfig(steps=STEPS, g_lr=1e-3, d_lr=1e-3, optimizer='adam',
+                          batching=dict(mode='vmap' if batched else 'loop'))
     loop, algo = InnerLoop(gen, disc, cfg), Reptile()
     opt_g = torch.optim.Adam(gen.parameters(), 1e-4, betas=(0.5, 0.9))
     opt_d = torch.optim.Adam(disc.parameters(), 1e-4, betas=(0.5, 0.9))
@@ -67,11 +68,10 @@ def bench_bare(device, iters, batched):
         tasks = torch.rand(T, K, 1, SIZE, SIZE, device=device) * 2 - 1
         sync(device)
         start = time.perf_counter()
-        rand = algo.sample_randomness(loop, T, K, NZ)
-        g_grads, d_grads, _ = algo.meta_gradients(loop, tasks, rand,
-                                                  batched=batched)
-        for module, grads, opt in ((gen, g_grads, opt_g),
-                                   (disc, d_grads, opt_d)):
+        rand = algo.sample_randomness(loop, T, K)
+        grads = algo.meta_gradients(loop, tasks, rand).grads
+        for module, grads, opt in ((gen, grads['generator'], opt_g),
+                                   (disc, grads['discriminator'], opt_d)):
             for name, p in module.named_parameters():
                 p.grad = grads[name]
             opt.step()
@@ -143,7 +143,8 @@ def bench_runner(iters, batched):
                 # start config narrows them)
                 'model.generator.base_channels': 64,
                 'model.discriminator.base_channels': 64,
-                'model.batched': batched,
+                'model.inner_loop.batching.mode':
+                'vmap' if batched else 'loop',
                 'train_dataloader.batch_size': T,
                 'train_dataloader.dataset.k_shot': K,
                 'train_cfg.max_iters': iters + 1,

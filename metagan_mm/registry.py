@@ -24,12 +24,9 @@ from mmagic.registry import (DATA_SAMPLERS, DATASETS, EVALUATORS, HOOKS,
 # registries without switching scope, so those two live there.
 from mmengine.registry import FUNCTIONS, MODEL_WRAPPERS
 
-#: The ``default_scope`` configs of metagan-mm use.
-DEFAULT_SCOPE = 'mmagic'
-
 __all__ = [
     'DATA_SAMPLERS', 'DATASETS', 'EVALUATORS', 'FUNCTIONS', 'HOOKS',
     'LOG_PROCESSORS', 'LOOPS', 'METRICS', 'MODEL_WRAPPERS', 'MODELS',
     'OPTIM_WRAPPERS', 'OPTIMIZERS', 'PARAM_SCHEDULERS', 'RUNNERS',
-    'TRANSFORMS', 'VISBACKENDS', 'VISUALIZERS', 'DEFAULT_SCOPE'
+    'TRANSFORMS', 'VISBACKENDS', 'VISUALIZERS'
 ]

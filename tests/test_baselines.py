@@ -70,12 +70,14 @@ def test_pooled_gradients_equal_autograd_of_pooled_gan_loss(loss):
     algo = Pooled()
     T, N = 3, 4
     tasks = torch.rand(T, N, 1, 2, 2, dtype=torch.float64) * 2 - 1
-    rand = algo.sample_randomness(loop, T, N, NZ,
+    rand = algo.sample_randomness(loop, T, N,
                                   torch.Generator().manual_seed(1))
     assert rand['z_d'].shape == (T, N, NZ) and rand['alpha'].shape == (T, N)
     before = {k: v.clone() for k, v in
               list(G.state_dict().items()) + list(D.state_dict().items())}
-    g_grads, d_grads, logs = algo.meta_gradients(loop, tasks, rand)
+    out = algo.meta_gradients(loop, tasks, rand)
+    g_grads, d_grads = out.grads['generator'], out.grads['discriminator']
+    logs = out.logs
 
     ref_g, ref_d, d_val, g_val = reference_grads(
         G, D, tasks.reshape(T * N, 1, 2, 2), rand['z_d'].reshape(T * N, NZ),
@@ -88,14 +90,13 @@ def test_pooled_gradients_equal_autograd_of_pooled_gan_loss(loss):
         torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)
     assert any(float(g.abs().max()) > 0 for g in g_grads.values())
     # logs shaped like Reptile's
-    assert logs['num_tasks'] == T and logs['num_skipped'] == 0
-    assert logs['valid_mask'].tolist() == [True] * T
+    assert out.num_tasks == T and out.num_valid == T
+    assert out.valid.tolist() == [True] * T
     assert logs['inner_d_loss'].shape == (1, )
     assert logs['inner_g_loss'].shape == (1, )
     assert float(logs['inner_d_loss'][0]) == pytest.approx(d_val, rel=1e-10)
     assert float(logs['inner_g_loss'][0]) == pytest.approx(g_val, rel=1e-10)
-    assert logs['g_buffers'] == {} and logs['d_buffers'] == {}
-    assert 'batched' in logs
+    assert out.buffers == {} and out.batched is False
     # the modules' own weights are untouched and hold no .grad
     for k, v in list(G.state_dict().items()) + list(D.state_dict().items()):
         assert torch.equal(v, before[k])
@@ -111,8 +112,9 @@ def test_pooled_non_finite_loss_skips_every_task_with_zero_grads():
     tasks = torch.rand(2, 3, 1, 2, 2)
     tasks[1, 0, 0, 0, 0] = float('nan')
     rand = algo.sample_randomness(loop, 2, 3)
-    g_grads, d_grads, logs = algo.meta_gradients(loop, tasks, rand)
-    assert logs['num_skipped'] == 2
+    out = algo.meta_gradients(loop, tasks, rand)
+    g_grads, d_grads = out.grads['generator'], out.grads['discriminator']
+    assert out.num_valid == 0 and out.num_tasks == 2
     assert all(float(v.abs().sum()) == 0 for v in d_grads.values())
     assert all(float(v.abs().sum()) == 0 for v in g_grads.values())
 

@@ -15,8 +15,10 @@ def test_reptile_step_is_mean_of_adapted_weights():
     before_g = params(model.generator)
     tasks = model.data_preprocessor(copy.deepcopy(data), True)['inputs']
     rand = model.sample_task_randomness([0, 1], 4)
-    result = model.inner_loop.adapt_sequential(tasks, rand=rand)
-    expected = {k: v.mean(0) for k, v in result.g_params.items()}
+    result, batched = model.inner_loop.replace(
+        batching=dict(mode='loop')).adapt_tasks(tasks, rand)
+    assert not batched
+    expected = {k: v.mean(0) for k, v in result.params['generator'].items()}
     model.train_step(data, optim(model, lr=1.0))  # theta - 1*(theta - mean)
     after_g = params(model.generator)
     for name in before_g:
@@ -74,19 +76,19 @@ def test_meta_sgd_rates_change_are_saved_and_restored():
     cfg = model_cfg('MetaSGDGAN', num_support=2, first_order=True,
                     min_lr=0.001)
     model = build(cfg)
-    g_rates, _ = model.adaptation_rates()
+    g_rates = model.algorithm.adaptation_rates()['generator']
     initial = {k: v.clone() for k, v in g_rates.items()}
     opt = optim(model, lr=0.01,
                 names=('generator', 'discriminator', 'inner_rates'))
     logs = model.train_step(batch(k_shot=2), opt)
     assert {'inner_lr_g_mean', 'inner_lr_d_min'} <= set(logs)
-    g_rates, _ = model.adaptation_rates()
+    g_rates = model.algorithm.adaptation_rates()['generator']
     assert any(not torch.equal(initial[k], g_rates[k]) for k in initial)
     state = model.state_dict()
     assert any(k.startswith('inner_rates.g.') for k in state)
     fresh = build(cfg)
     fresh.load_state_dict(state)
-    for key, value in fresh.adaptation_rates()[0].items():
+    for key, value in fresh.algorithm.adaptation_rates()['generator'].items():
         assert torch.equal(value, g_rates[key])
 
 
@@ -138,12 +140,12 @@ def test_mismatched_generator_and_discriminator_fail_at_build():
 
 def test_batchnorm_nets_from_mmagic_adapt_sequentially():
     cfg = model_cfg(
-        batched=True,  # ask for vmap: BatchNorm makes it fall back
         generator=dict(type='DCGANGenerator', output_scale=32,
                        out_channels=1, noise_size=NZ, base_channels=16),
         discriminator=dict(type='DCGANDiscriminator', input_scale=32,
                            output_scale=4, out_channels=1, in_channels=1,
                            base_channels=16))
+    cfg['inner_loop']['batching'] = dict(mode='vmap')  # BatchNorm: loop
     model = build(cfg)
     buffers = {k: v.clone() for k, v in model.generator.named_buffers()}
     with pytest.warns(RuntimeWarning):
@@ -183,7 +185,8 @@ def test_amp_loss_scale_is_compensated_before_the_wrapper_unscales():
 def test_second_order_maml_on_oom_checkpoints_then_goes_first_order(
         monkeypatch, checkpoint_fits):
     model = build(model_cfg('MAMLGAN', num_support=2, first_order=False))
-    assert model.inner_loop.cfg.grad_checkpoint is False
+    first_cfg = model.inner_loop.cfg
+    assert first_cfg.grad_checkpoint is False
     calls = []
     original = type(model.algorithm).meta_gradients
 
@@ -199,15 +202,15 @@ def test_second_order_maml_on_oom_checkpoints_then_goes_first_order(
     logs = model.train_step(batch(k_shot=2), optim(model, lr=0.01))
     if checkpoint_fits:
         assert calls == [(False, False), (False, True)]
-        assert not model.first_order
+        assert not model.algorithm.first_order
     else:
         assert calls == [(False, False), (False, True), (True, True)]
-        assert model.first_order
+        assert model.algorithm.first_order
     assert model.inner_loop.cfg.grad_checkpoint is True
+    assert first_cfg.grad_checkpoint is False  # a new config, not mutated
     assert float(logs['tasks_skipped']) == 0.0
     model.oom_fallback = False
-    model.first_order = False
-    model.inner_cfg.grad_checkpoint = False
+    model.inner_loop = model.inner_loop.replace(grad_checkpoint=False)
     model.algorithm = model.build_algorithm()
     checkpoint_fits = False
     with pytest.raises(MetaTrainingError,
@@ -215,18 +218,36 @@ def test_second_order_maml_on_oom_checkpoints_then_goes_first_order(
         model.train_step(batch(k_shot=2), optim(model, lr=0.01))
 
 
-def test_batched_auto_vmaps_small_nets_on_cpu_and_bad_values_fail():
-    tasks = torch.zeros(2, 4, 1, 32, 32)
-    small = build(model_cfg(batched='auto'))  # base_channels=4
-    assert small.num_meta_params() < 1_000_000
-    assert small.use_batched(tasks) is True
-    cfg = model_cfg(batched='auto')
+def test_batching_auto_vmaps_small_nets_on_cpu_and_bad_values_fail():
+    small = build(model_cfg()).inner_loop.runner  # base_channels=4
+    assert small.num_params() < 1_000_000
+    assert small.use_vmap('cpu') is True
+    cfg = model_cfg()
     cfg['generator']['base_channels'] = 64  # FIGR's width: >1M parameters
     cfg['discriminator']['base_channels'] = 64
-    large = build(cfg)
-    assert large.num_meta_params() > 1_000_000
-    assert large.use_batched(tasks) is False
-    assert build(dict(cfg, batched=True)).use_batched(tasks) is True
-    assert build(model_cfg(batched=True)).use_batched(torch.zeros(1)) is True
-    with pytest.raises(ValueError, match="batched='yes'; use True, False"):
-        build(model_cfg(batched='yes'))
+    large = build(cfg).inner_loop.runner
+    assert large.num_params() > 1_000_000
+    assert large.use_vmap('cpu') is False
+    assert large.use_vmap('cuda') is True
+    cfg['inner_loop']['batching'] = dict(mode='vmap')
+    assert build(cfg).inner_loop.runner.use_vmap('cpu') is True
+    bad = model_cfg()
+    bad['inner_loop']['batching'] = dict(mode='yes')
+    with pytest.raises(ValueError, match="batching.mode='yes' is invalid"):
+        build(bad)
+
+
+@pytest.mark.parametrize('old, value, new', [
+    ('batched', True, r"model.inner_loop.batching=dict\(mode="),
+    ('inner_loop.vmap', False, r"model.inner_loop.batching=dict\(mode="),
+    ('inner_loop.vmap_chunk_size', 8,
+     r"model.inner_loop.batching=dict\(chunk="),
+])
+def test_old_batching_keys_name_the_new_one(old, value, new):
+    cfg = model_cfg()
+    if old.startswith('inner_loop.'):
+        cfg['inner_loop'][old.split('.')[1]] = value
+    else:
+        cfg[old] = value
+    with pytest.raises(KeyError, match=f'model.{old} was replaced: use {new}'):
+        build(cfg)

@@ -1,24 +1,78 @@
-"""Task batching: ``torch.func.vmap`` with a sequential fallback (torch only)."""
+"""Running the tasks of a meta-batch: vmap over chunks of tasks, or a loop.
+
+The batching policy lives here, in one place: :class:`Batching` (the
+``inner_loop.batching`` setting), the CPU thresholds of ``'auto'`` (measured
+in the README's Benchmarks section), and :class:`TaskRunner`, which runs a
+per-chunk function either vectorised (:data:`VMAP`) or one task at a time
+(:data:`LOOP`), with one fallback from the first to the second.
+"""
 import math
 import warnings
+from dataclasses import dataclass
 from typing import (Any, Callable, Dict, List, Mapping, Optional, Sequence,
-                    Set, Union)
+                    Set, Tuple, Union)
 
 import torch
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
 
-from .params import index_dict
+from .params import TensorDict, detach_dict, grads_or_zeros, index_dict
 
+MODES = ('auto', 'vmap', 'loop')
+# mode='auto' vmaps on the CPU up to this many G+D parameters.
+CPU_VMAP_MAX_PARAMS = 1_000_000
+# chunk='auto' on the CPU: most stacked G+D parameters per vmap.
+CPU_CHUNK_PARAMS = 16_000_000
 # Errors that mean "vmap/torch.func cannot run this module"; a real bug is
-# re-raised by the sequential rerun.
+# raised again by the loop.
 VMAP_ERRORS = (RuntimeError, NotImplementedError, TypeError)
 
-# vmap_chunk_size='auto' on the CPU: most stacked G+D parameters per vmap.
-# One vmap over 16 tasks of FIGR's full-width nets (1.7M parameters each)
-# measured 0.9-1.05x the sequential loop on 2 cores, two vmaps of 8 tasks
-# 1.1-1.3x (README, Benchmarks); small nets stay in one vmap.
-CPU_CHUNK_PARAMS = 16_000_000
+Chunk = Union[int, str, None]
+LossFn = Callable[..., Tensor]  # (params, *data) -> scalar loss
+
+
+@dataclass
+class Batching:
+    """Whether and how much to vmap the tasks of a meta-batch.
+
+    Attributes:
+        mode: ``'vmap'``: the tasks of a chunk run as one vectorised
+            computation (``torch.func.vmap``), falling back to the loop with
+            a logged reason where vmap cannot run the networks; ``'loop'``:
+            one task at a time; ``'auto'`` (default): ``'vmap'`` on CUDA and
+            on the CPU for G + D of at most :data:`CPU_VMAP_MAX_PARAMS`
+            parameters, else ``'loop'``.
+        chunk: Most tasks per vmap; a larger meta-batch runs as the fewest
+            (nearly) equal chunks. ``None``: all tasks at once; ``'auto'``
+            (default): all at once on accelerators, on the CPU as many as
+            keep the stacked G + D under :data:`CPU_CHUNK_PARAMS` parameters.
+    """
+
+    mode: str = 'auto'
+    chunk: Chunk = 'auto'
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(
+                f'batching.mode={self.mode!r} is invalid: use one of '
+                f"{list(MODES)}, e.g. batching=dict(mode='auto').")
+        chunk = self.chunk
+        if not (chunk is None or chunk == 'auto' or
+                (isinstance(chunk, int) and not isinstance(chunk, bool)
+                 and chunk >= 1)):
+            raise ValueError(
+                f"batching.chunk={chunk!r} is invalid: use an int >= 1, None "
+                "or 'auto', e.g. batching=dict(chunk=8), or None for all "
+                'tasks at once.')
+
+    @classmethod
+    def from_dict(cls, cfg: Mapping[str, Any]) -> 'Batching':
+        """Build from ``dict(mode=..., chunk=...)``, naming unknown keys."""
+        unknown = set(cfg) - {'mode', 'chunk'}
+        if unknown:
+            raise KeyError(f'batching has no setting {sorted(unknown)}; '
+                           "use batching=dict(mode='auto', chunk='auto').")
+        return cls(**cfg)
 
 
 def vmap_blockers(module: nn.Module) -> List[str]:
@@ -28,12 +82,6 @@ def vmap_blockers(module: nn.Module) -> List[str]:
     mode (BatchNorm/InstanceNorm with ``track_running_stats``), old-style
     ``spectral_norm`` hooks and parametrizations (both update their power
     iteration vectors in place).
-
-    Args:
-        module: The network to inspect.
-
-    Returns:
-        Human-readable reasons (empty if none found).
     """
     reasons = []
     root = type(module).__name__
@@ -51,55 +99,106 @@ def vmap_blockers(module: nn.Module) -> List[str]:
     return reasons
 
 
-def stack_tree(items: Sequence[Any]) -> Any:
-    """Stack a list of same-structured pytrees (dict/tuple/list/Tensor)."""
-    first = items[0]
-    if isinstance(first, Tensor):
-        return torch.stack(list(items))
-    if isinstance(first, Mapping):
-        return type(first)((k, stack_tree([it[k] for it in items]))
-                           for k in first)
-    if isinstance(first, (tuple, list)):
-        return type(first)(stack_tree([it[i] for it in items])
-                           for i in range(len(first)))
-    return list(items)
+class Loop:
+    """One task at a time, eager autograd: tensors have no task dim."""
+
+    batched = False
+    gp_backend = 'autograd'  # see metagan_mm.core.gan_losses
+
+    @staticmethod
+    def map(fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` for the one task."""
+        return fn(*args)
+
+    @staticmethod
+    def at(x: Tensor, *index: int) -> Tensor:
+        """``x[index]`` of the task (e.g. one inner step's noise)."""
+        return x[index]
+
+    @staticmethod
+    def grad(loss_fn: LossFn, params: TensorDict, data: tuple,
+             create_graph: bool) -> Tuple[TensorDict, Tensor]:
+        """``(d loss_fn(params, *data) / d params, loss)``."""
+        with torch.enable_grad():
+            # Fresh graph nodes: the gradient counts only paths through these
+            # handles (not e.g. through D's fast weights, which depend on G's
+            # weights via earlier fakes), matching torch.func.grad.
+            inputs = {k: v.view_as(v) if create_graph and v.requires_grad
+                      else v.detach().requires_grad_(True)
+                      for k, v in params.items()}
+            loss = loss_fn(inputs, *data)
+            grads = grads_or_zeros(loss, list(inputs.values()), create_graph)
+        return dict(zip(inputs, grads)), loss.detach()
 
 
-class TaskMapper:
-    """Run a per-task function over ``T`` tasks, batched or sequentially.
+class Vmap:
+    """A chunk of tasks at once: every tensor has a leading task dim, each
+    per-task computation is one ``torch.func.vmap``; elementwise updates
+    (the inner optimiser) run on the stacked tensors outside vmap."""
 
-    The function receives ``(backend, real_t, rand_t)`` where ``backend`` is
-    ``'func'`` under vmap and ``'autograd'`` in the sequential loop (see
-    :mod:`metagan_mm.core.gan_losses`), and returns a pytree of tensors.
+    batched = True
+    gp_backend = 'func'
+
+    @staticmethod
+    def map(fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn`` applied to every task (``args`` have a task dim)."""
+        return torch.func.vmap(fn)(*args)
+
+    @staticmethod
+    def at(x: Tensor, *index: int) -> Tensor:
+        """``x[:, index]``: the same index in every task."""
+        return x[(slice(None), ) + index]
+
+    @staticmethod
+    def grad(loss_fn: LossFn, params: TensorDict, data: tuple,
+             create_graph: bool) -> Tuple[TensorDict, Tensor]:
+        """Per-task gradients and losses, one vmap over the tasks."""
+        inputs = params if create_graph else detach_dict(params)
+        grads, loss = torch.func.vmap(torch.func.grad_and_value(loss_fn))(
+            inputs, *data)
+        return grads, loss.detach()
+
+
+LOOP, VMAP = Loop(), Vmap()
+Mode = Union[Loop, Vmap]
+
+
+class TaskRunner:
+    """Apply a per-chunk function to every task of a meta-batch.
+
+    With vmap, ``fn(VMAP, tasks[c], rand[c])`` runs per chunk ``c`` of
+    tasks; otherwise ``fn(LOOP, tasks[t], rand[t])`` per task. If the vmap
+    path raises, the whole meta-batch runs again in the loop (the one
+    fallback), with the reason logged once.
 
     Args:
-        modules: Networks used by the function (checked for vmap blockers).
-        enabled: If False, always run sequentially (no note).
-        chunk_size: Most tasks per vmap (see
-            :attr:`InnerLoopConfig.vmap_chunk_size`): an int, ``None`` (all
-            tasks in one vmap) or ``'auto'``.
+        modules: The networks (parameter count, vmap blockers).
+        batching: The batching setting.
     """
 
-    def __init__(self, modules: Sequence[nn.Module], enabled: bool = True,
-                 chunk_size: Union[int, str, None] = 'auto') -> None:
+    def __init__(self, modules: Sequence[nn.Module],
+                 batching: Batching) -> None:
         self.modules = list(modules)
-        self.enabled = enabled
-        self.chunk_size = chunk_size
+        self.batching = batching
         self._noted: Set[str] = set()
-        self.last_batched = False
 
     def num_params(self) -> int:
         """Parameters of one task's networks (what a vmap stacks per task)."""
         return sum(p.numel() for m in self.modules for p in m.parameters())
 
+    def use_vmap(self, device: Union[str, torch.device]) -> bool:
+        """Whether ``mode`` asks for vmap on ``device`` (see
+        :class:`Batching`)."""
+        if self.batching.mode == 'auto':
+            return torch.device(device).type != 'cpu' or \
+                self.num_params() <= CPU_VMAP_MAX_PARAMS
+        return self.batching.mode == 'vmap'
+
     def chunk_len(self, num_tasks: int,
                   device: Union[str, torch.device]) -> int:
-        """Tasks per vmap for ``num_tasks`` tasks on ``device``.
-
-        The meta-batch is split into the fewest chunks of at most
-        ``chunk_size`` tasks, all of (nearly) equal length.
-        """
-        limit = self.chunk_size
+        """Tasks per vmap: the fewest chunks of at most ``chunk`` tasks,
+        all of (nearly) equal length."""
+        limit = self.batching.chunk
         if limit == 'auto':
             limit = None
             if torch.device(device).type == 'cpu':
@@ -121,65 +220,45 @@ class TaskMapper:
             self._noted.add(message)
             warnings.warn(message, RuntimeWarning, stacklevel=3)
 
-    def can_vmap(self) -> bool:
-        """Return whether vmap may be tried (notes the reason if not)."""
-        if not self.enabled:
-            return False
-        reasons = [r for m in self.modules for r in vmap_blockers(m)]
-        if reasons:
-            self.note('metagan_mm: batched (vmap) inner loop disabled, running '
-                      'tasks sequentially: ' + '; '.join(reasons))
-            return False
-        return True
-
-    def map(self, fn: Callable[..., Any], real: Tensor,
-            rand: Dict[str, Any], batched: bool = True) -> Any:
-        """Apply ``fn`` to every task and stack the outputs along dim 0.
+    def run(self, fn: Callable[[Mode, Tensor, Dict[str, Any]], Any],
+            fold: Callable[[Any, Any], Any], tasks: Tensor,
+            rand: Dict[str, Any],
+            loop_reason: Optional[str] = None) -> Tuple[Any, bool]:
+        """Run ``fn`` on every chunk (vmap) or task (loop), folding the
+        results in task order as they come (so they need not all be kept).
 
         Args:
-            fn: ``fn(backend, real_t, rand_t) -> pytree``.
-            real: ``[T, ...]`` per-task data.
+            fn: ``fn(mode, tasks, rand) -> result``.
+            fold: ``fold(total, result) -> total`` (the first result is the
+                first total).
+            tasks: ``[T, ...]`` per-task data.
             rand: Per-task randomness, leading dim ``T``.
-            batched: Try ``torch.func.vmap`` first.
+            loop_reason: If given, loop (and note this reason once).
 
         Returns:
-            Stacked outputs (leading dim ``T``).
+            The folded results and whether vmap ran.
         """
-        self.last_batched = False
-        if batched:
-            out = self.try_vmap(fn, real, rand)
-            if out is not None:
-                return out
-        return stack_tree([
-            fn('autograd', real[t], index_dict(rand, t))
-            for t in range(real.shape[0])
-        ])
+        def run_all(mode: Mode, parts: List[Any]) -> Any:
+            total = None
+            for part in parts:
+                out = fn(mode, tasks[part], index_dict(rand, part))
+                total = out if total is None else fold(total, out)
+            return total
 
-    def try_vmap(self, fn: Callable[..., Any], real: Tensor,
-                 rand: Dict[str, Any]) -> Optional[Any]:
-        """Run ``fn('func', ...)`` under vmap (in chunks, see
-        :meth:`chunk_len`); None (with a note) if refused."""
-        num = real.shape[0]
-        step = self.chunk_len(num, real.device)
-        return self.try_batched(lambda: torch.func.vmap(
-            lambda r, z: fn('func', r, z),
-            chunk_size=step if step < num else None)(real, rand))
-
-    def try_batched(self, call: Callable[[], Any]) -> Optional[Any]:
-        """Run a vmap-based ``call()``; None (with a note) if vmap refuses."""
-        self.last_batched = False
-        if not self.can_vmap():
-            return None
-        try:
-            out = call()
-        except VMAP_ERRORS as err:
-            self.note_failure('torch.func.vmap', err)
-            return None
-        self.last_batched = True
-        return out
-
-    def note_failure(self, what: str, err: BaseException) -> None:
-        """Note that ``what`` failed and tasks run sequentially instead."""
-        first = (str(err).splitlines() or [''])[0][:200]
-        self.note(f'metagan_mm: {what} failed, running tasks sequentially '
-                  f'({type(err).__name__}: {first})')
+        if self.use_vmap(tasks.device):
+            reasons = [r for m in self.modules for r in vmap_blockers(m)]
+            if loop_reason is not None:
+                self.note(f'metagan_mm: {loop_reason}')
+            elif reasons:
+                self.note('metagan_mm: batched (vmap) inner loop disabled, '
+                          'running tasks in a loop: ' + '; '.join(reasons))
+            else:
+                try:
+                    return run_all(VMAP, self.chunks(tasks.shape[0],
+                                                     tasks.device)), True
+                except VMAP_ERRORS as err:
+                    first = (str(err).splitlines() or [''])[0][:200]
+                    self.note('metagan_mm: torch.func.vmap failed, running '
+                              f'tasks in a loop ({type(err).__name__}: '
+                              f'{first})')
+        return run_all(LOOP, range(tasks.shape[0])), False

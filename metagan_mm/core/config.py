@@ -1,11 +1,23 @@
 """Configuration of the inner (task-adaptation) loop (torch only)."""
+import dataclasses
+import difflib
 import math
-from dataclasses import dataclass
-from typing import Any, Tuple, Union
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Tuple, Union
 
+from .batching import Batching
 from .gan_losses import LOSS_NAMES
 
 OPTIMIZERS = ('sgd', 'adam')
+
+# Settings that were replaced: old key -> what to write instead.
+RENAMED = {
+    'vmap': "{prefix}.batching=dict(mode='vmap'|'loop'|'auto') (vmap=False "
+            "is mode='loop')",
+    'vmap_chunk_size': "{prefix}.batching=dict(chunk='auto'|int|None)",
+    'create_graph': 'model.first_order of MAMLGAN / MetaSGDGAN (Reptile is '
+                    'first order)',
+}
 
 
 def _fail(key: str, value: Any, rule: str, fix: str) -> None:
@@ -42,22 +54,13 @@ class InnerLoopConfig:
         d_steps_per_g_step: D updates per G update (>= 1).
         loss: GAN loss name: ``'wgan-gp'``, ``'nonsaturating'`` or ``'hinge'``.
         gp_weight: Gradient-penalty weight for ``'wgan-gp'`` (>= 0).
-        create_graph: Default for :meth:`InnerLoop.adapt`: keep the inner
-            gradients in the autograd graph (second order). False means first
-            order (inner gradients treated as constants).
-        vmap: Allow :meth:`InnerLoop.adapt_batched` to use ``torch.func.vmap``;
-            False always runs tasks sequentially.
         grad_checkpoint: Gradient checkpointing of the inner steps in second
-            order (see :meth:`InnerLoop.run_task`): memory that no longer
-            grows with the steps by the activations, for about one extra
-            forward per step. Tasks then run sequentially.
-        vmap_chunk_size: Most tasks batched into one vmap; a larger
-            meta-batch runs as a few equal chunks (lowers the peak memory
-            of the first-order batched paths, not of second order). ``None``: all tasks at once. ``'auto'`` (default): all
-            at once on accelerators; on the CPU as many tasks as keep the
-            stacked G+D weights under ``CPU_CHUNK_PARAMS`` (16M) parameters,
-            where one vmap over more tasks measured slower per task (e.g. 8
-            tasks of FIGR's full-width nets).
+            order (see :meth:`InnerLoop.adapt`): memory that no longer grows
+            with the steps by the activations, for about one extra run of
+            each step. Tasks then run in a loop.
+        batching: How the tasks of a meta-batch run, a :class:`Batching` or
+            its dict: ``mode`` (``'auto'``, ``'vmap'``, ``'loop'``) and
+            ``chunk`` (most tasks per vmap: ``'auto'``, an int or None).
     """
 
     steps: int = 5
@@ -69,18 +72,38 @@ class InnerLoopConfig:
     d_steps_per_g_step: int = 1
     loss: str = 'wgan-gp'
     gp_weight: float = 10.0
-    create_graph: bool = False
-    vmap: bool = True
     grad_checkpoint: bool = False
-    vmap_chunk_size: Union[int, str, None] = 'auto'
+    batching: Union[Batching, Mapping[str, Any]] = field(
+        default_factory=Batching)
 
     def __post_init__(self) -> None:
+        if isinstance(self.batching, Mapping):
+            self.batching = Batching.from_dict(self.batching)
         self.validate()
 
-    @property
-    def first_order(self) -> bool:
-        """True when inner gradients are not differentiated through."""
-        return not self.create_graph
+    @classmethod
+    def from_dict(cls, cfg: Mapping[str, Any],
+                  prefix: str = 'model.inner_loop') -> 'InnerLoopConfig':
+        """Build from a config dict, naming unknown, close and renamed keys.
+
+        Raises:
+            KeyError: For a key that is not an inner-loop setting.
+        """
+        fields = [f.name for f in dataclasses.fields(cls)]
+        for key in cfg:
+            if key in RENAMED:
+                raise KeyError(f'{prefix}.{key} was replaced: use '
+                               + RENAMED[key].format(prefix=prefix) + '.')
+            if key not in fields:
+                close = difflib.get_close_matches(key, fields, n=1)
+                hint = f" Did you mean '{close[0]}'?" if close else ''
+                raise KeyError(f"{prefix} has no setting '{key}'.{hint} "
+                               f'Valid settings: {", ".join(fields)}.')
+        return cls(**cfg)
+
+    def lr(self, name: str) -> float:
+        """Configured inner learning rate of the meta-module ``name``."""
+        return {'generator': self.g_lr, 'discriminator': self.d_lr}[name]
 
     def validate(self) -> None:
         """Raise a ValueError naming the first invalid key and its fix."""
@@ -102,14 +125,9 @@ class InnerLoopConfig:
         gp = self.gp_weight
         if not (isinstance(gp, (int, float)) and math.isfinite(gp) and gp >= 0):
             _fail('gp_weight', gp, 'a finite number >= 0', 'use e.g. 10.')
-        for key in ('create_graph', 'vmap', 'grad_checkpoint'):
-            if not isinstance(getattr(self, key), bool):
-                _fail(key, getattr(self, key), 'a bool', f'set {key}=True/False.')
-        chunk = self.vmap_chunk_size
-        if not (chunk is None or chunk == 'auto'
-                or (_is_int(chunk) and chunk >= 1)):
-            _fail('vmap_chunk_size', chunk, "an int >= 1, None or 'auto'",
-                  "use e.g. vmap_chunk_size=8, or None for all tasks at once.")
+        if not isinstance(self.grad_checkpoint, bool):
+            _fail('grad_checkpoint', self.grad_checkpoint, 'a bool',
+                  'set grad_checkpoint=True/False.')
 
     def _validate_adam(self) -> None:
         betas = tuple(self.betas) if isinstance(self.betas, (list, tuple)) else ()

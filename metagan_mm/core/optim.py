@@ -1,26 +1,13 @@
 """Functional inner-loop optimisers on fast-weight dicts (torch only)."""
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Set, Tuple, Union
+from typing import Dict, List, Mapping, Set, Tuple, Union
 
 import torch
 from torch import Tensor
 
 Rate = Union[float, Tensor]
 _V_FLOOR = 1e-30  # keeps d sqrt(v)/dv finite for second order when grad == 0
-
-
-def resolve_rates(params: Mapping[str, Tensor], default: float,
-                  learned: Optional[Mapping[str, Tensor]]) -> Dict[str, Rate]:
-    """Return ``name -> lr``: a learned rate if given, else ``default``.
-
-    Args:
-        params: Fast weights (for the names).
-        default: Config learning rate.
-        learned: Optional ``name -> tensor`` rates broadcastable to the param.
-    """
-    learned = learned or {}
-    return {k: learned.get(k, default) for k in params}
 
 
 @dataclass
@@ -133,4 +120,4 @@ def adam_update(params: Mapping[str, Tensor], grads: Mapping[str, Tensor],
     return out, new
 
 
-__all__ = ['AdamState', 'adam_update', 'sgd_update', 'resolve_rates']
+__all__ = ['AdamState', 'adam_update', 'sgd_update']

@@ -207,7 +207,7 @@ class ClassImageDataset(BaseDataset):
             raise DataRootError(
                 f'{name}: no classes with images found under '
                 f'{self.data_root!r}. Fix: point data_root at the prepared '
-                'data (see docs/data.md for the expected layout).')
+                'data (README, "Data sources", for the expected layout).')
         names = [r[0] for r in records]
         groups = [r[1] for r in records]
         if len(set(names)) != len(names):

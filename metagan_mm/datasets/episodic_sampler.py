@@ -20,13 +20,11 @@ class EpisodicSampler(Sampler):
     by the dataset's ``seed`` and the index), so ``seed`` is accepted (the
     runner passes one) and ignored, and ``set_epoch`` is a no-op.
 
-    Resuming: :meth:`set_start_iter` (iteration ``k``, per-rank batch ``b``)
-    starts at global index ``k*b*W``, so a resumed run continues with the
-    task sequence an uninterrupted run would have seen. Call it *instead
-    of* letting mmengine's ``IterBasedTrainLoop`` fast-forward the
-    dataloader (that also works, but loads every skipped task).
-    :meth:`state_dict` / :meth:`load_state_dict` save and restore the
-    start index.
+    Resuming: ``MetaTrainLoop`` (``metagan_mm.engine``) calls
+    :meth:`set_start` with the first task no iteration has consumed yet
+    (kept in the MessageHub and saved in checkpoints), so a resumed run
+    continues with the task sequence an uninterrupted run would have seen,
+    without loading the skipped tasks.
 
     Args:
         dataset (Sized, optional): The (episodic) data set; only used for
@@ -62,15 +60,6 @@ class EpisodicSampler(Sampler):
                 f'EpisodicSampler: start index must be >= 0, got {index}')
         self.start_index = int(index)
 
-    def set_start_iter(self, iteration: int, batch_size: int) -> None:
-        """Resume at iteration ``iteration`` with per-rank ``batch_size``.
-
-        Args:
-            iteration (int): Iterations already done (``runner.iter``).
-            batch_size (int): Tasks per rank and iteration.
-        """
-        self.set_start(int(iteration) * int(batch_size) * self.world_size)
-
     def __iter__(self) -> Iterator[int]:
         index = self.start_index + self.rank
         while True:
@@ -84,11 +73,3 @@ class EpisodicSampler(Sampler):
 
     def set_epoch(self, epoch: int) -> None:
         """No-op: the stream does not depend on the epoch."""
-
-    def state_dict(self) -> dict:
-        """The start index (and world size, for information)."""
-        return dict(start_index=self.start_index, world_size=self.world_size)
-
-    def load_state_dict(self, state: dict) -> None:
-        """Restore :meth:`state_dict` output (any world size)."""
-        self.set_start(state['start_index'])

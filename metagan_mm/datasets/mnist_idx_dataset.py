@@ -124,7 +124,7 @@ class MNISTIDXDataset(ClassImageDataset):
                 f'({[osp.basename(f) for f in found]}); IDX files there: '
                 f'{listing}. Fix: set subsets= to the file prefixes you have '
                 '(e.g. ("train", "t10k")) or download the files (see '
-                'docs/data.md, "MNIST / Fashion-MNIST").')
+                'the README, "Preparing the data").')
         return found[0]
 
     def _load(self) -> Tuple[np.ndarray, np.ndarray]:

@@ -1,8 +1,9 @@
 """Meta-learned GAN models (mmagic ``BaseGAN`` subclasses)."""
+from metagan_mm.core import InnerRates
+
 from . import architectures  # noqa: F401  (registers FIGR nets)
 from . import conditioned_architectures  # noqa: F401  (registers them)
 from .base_meta_gan import BaseMetaGAN, MetaTrainingError
-from .inner_rates import InnerRates
 from .maml_gan import MAMLGAN
 from .meta_sgd_gan import MetaSGDGAN
 from .reptile_gan import ReptileGAN

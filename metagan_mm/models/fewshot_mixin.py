@@ -1,14 +1,12 @@
 """Few-shot adaptation and generation shared by every meta-learned GAN."""
-from collections import OrderedDict
 from copy import deepcopy
 from typing import Any, List, Optional, Tuple
 
 import torch
 from torch import Tensor
 
-from metagan_mm.core import InnerLoop
-
-from .types import TensorDict
+from metagan_mm.core import InnerLoop, TaskState
+from metagan_mm.core.params import TensorDict, detach_dict
 
 
 class FewShotMixin:
@@ -16,19 +14,16 @@ class FewShotMixin:
 
     Used by :class:`~metagan_mm.models.BaseMetaGAN` (evaluation loops,
     visualisation hook, ``tools/generate.py``).  It reads the model's
-    ``generator``, ``discriminator``, ``inner_loop``, ``inner_cfg``,
-    ``noise_size``, ``fewshot_init``, ``data_preprocessor`` and ``device``;
-    nothing here changes the meta-weights.
+    ``inner_loop``, ``algorithm`` (for learned rates), ``noise_size``,
+    ``fewshot_init``, ``data_preprocessor`` and ``device``; nothing here
+    changes the meta-weights.
     """
 
     def inner_loop_with_steps(self, steps: Optional[int]) -> InnerLoop:
         """The inner loop, or a copy running ``steps`` inner steps."""
-        if steps is None or steps == self.inner_cfg.steps:
+        if steps is None or steps == self.inner_loop.cfg.steps:
             return self.inner_loop
-        cfg = deepcopy(self.inner_cfg)
-        cfg.steps = steps
-        cfg.validate()
-        return InnerLoop(self.generator, self.discriminator, cfg)
+        return self.inner_loop.replace(steps=steps)
 
     def adapt(self,
               support: Tensor,
@@ -51,46 +46,34 @@ class FewShotMixin:
         Returns:
             tuple: Adapted generator parameters and buffers.
         """
-        g_init = d_init = g_bufs = d_bufs = None
+        init = None
         if getattr(self, 'fewshot_init', 'meta') == 'random':
-            fresh = []
+            params, buffers = {}, {}
             devices = [self.device] if self.device.type == 'cuda' else []
             with torch.random.fork_rng(devices=devices):
                 torch.manual_seed(seed)
-                for module in (self.generator, self.discriminator):
+                for name, module in self.inner_loop.modules.items():
                     module = deepcopy(module)
                     for m in module.modules():
                         if hasattr(m, 'reset_parameters'):
                             m.reset_parameters()
-                    fresh.append(
-                        (OrderedDict((k, v.detach()) for k, v in
-                                     module.named_parameters()),
-                         OrderedDict((k, v.detach()) for k, v in
-                                     module.named_buffers())))
-            (g_init, g_bufs), (d_init, d_bufs) = fresh
+                    params[name] = detach_dict(dict(module.named_parameters()))
+                    buffers[name] = detach_dict(dict(module.named_buffers()))
+            init = TaskState(params, buffers)
         if steps == 0:  # the initial model itself, without adaptation
-            if g_init is not None:
-                return g_init, g_bufs
-            return ({k: v.detach() for k, v in
-                     self.generator.named_parameters()},
-                    {k: v.detach() for k, v in self.generator.named_buffers()})
+            if init is not None:
+                return init.params['generator'], init.buffers['generator']
+            return (detach_dict(dict(self.generator.named_parameters())),
+                    detach_dict(dict(self.generator.named_buffers())))
         loop = self.inner_loop_with_steps(steps)
         gen = torch.Generator().manual_seed(seed)
-        rand = loop.sample_randomness(1, support.shape[0], self.noise_size,
-                                      gen)
-        rand = {k: v[0] for k, v in rand.items()}
-        g_lrs, d_lrs = self.adaptation_rates()
+        rand = {k: v[0] for k, v in loop.sample_randomness(
+            1, support.shape[0], gen).items()}
         with torch.enable_grad():
-            result = loop.adapt(support.to(self.device), g_params=g_init,
-                                d_params=d_init,
-                                rand=rand,
-                                g_lrs=g_lrs,
-                                d_lrs=d_lrs,
-                                create_graph=False,
-                                g_buffers=g_bufs,
-                                d_buffers=d_bufs)
-        return ({k: v.detach() for k, v in result.g_params.items()},
-                {k: v.detach() for k, v in result.g_buffers.items()})
+            result = loop.adapt(support.to(self.device), rand, init=init,
+                                rates=self.algorithm.adaptation_rates())
+        return (detach_dict(result.params['generator']),
+                detach_dict(result.buffers['generator']))
 
     def fewshot_step(self,
                      data: dict,
@@ -140,11 +123,6 @@ class FewShotMixin:
         if isinstance(images, (list, tuple)):
             images = torch.stack(list(images))
         return self.data_preprocessor(dict(inputs=images), False)['inputs']
-
-    def adaptation_rates(
-            self) -> Tuple[Optional[TensorDict], Optional[TensorDict]]:
-        """Learned inner learning rates (G, D) for adaptation, if any."""
-        return None, None
 
     @torch.no_grad()
     def generate_adapted(self,

@@ -1,13 +1,13 @@
 """MAML meta-GAN (first/second order, DAWSON's separate discriminators)."""
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
 import torch
 from mmengine.logging import print_log
 
-from metagan_mm.core import MAML
+from metagan_mm.core import MAML, MetaAlgorithm, MetaTrainingError
 from metagan_mm.registry import MODELS
 
-from .base_meta_gan import BaseMetaGAN, MetaTrainingError
+from .base_meta_gan import BaseMetaGAN
 
 
 @MODELS.register_module()
@@ -44,33 +44,21 @@ class MAMLGAN(BaseMetaGAN):
                  oom_fallback: bool = True,
                  **kwargs: Any) -> None:
         self.oom_fallback = oom_fallback
-        self.num_support = num_support
-        self.first_order = first_order
-        self.separate_disc_adaptation = separate_disc_adaptation
+        self._options = dict(num_support=num_support,
+                             first_order=first_order,
+                             separate_disc_adaptation=separate_disc_adaptation)
         super().__init__(*args, **kwargs)
 
-    def build_algorithm(self) -> Any:
+    def build_algorithm(self) -> MetaAlgorithm:
         """MAML with this model's options."""
-        return MAML(self.num_support, self.first_order,
-                    self.separate_disc_adaptation)
-
-    def algorithm_kwargs(self, data_samples: Optional[list]) -> dict:
-        """Check that the data's ``k_shot`` is the model's ``num_support``."""
-        if data_samples:
-            k_shot = data_samples[0].metainfo.get('k_shot')
-            if k_shot is not None and int(k_shot) != self.num_support:
-                raise ValueError(
-                    f'the tasks have k_shot={k_shot} support images but '
-                    f'model.num_support={self.num_support}; set both to the '
-                    'same value.')
-        return {}
+        return MAML(**self._options)
 
     def train_step(self, data: dict, optim_wrapper: Any) -> Dict[str, Any]:
         """One meta-iteration; on OOM, checkpointing, then first order."""
         try:
             return super().train_step(data, optim_wrapper)
         except torch.OutOfMemoryError as err:
-            if self.first_order or not self.oom_fallback:
+            if self.algorithm.first_order or not self.oom_fallback:
                 raise MetaTrainingError(
                     f'{type(self).__name__} ran out of memory ({err}). Lower '
                     'the meta-batch (train_dataloader.batch_size) or '
@@ -78,9 +66,9 @@ class MAMLGAN(BaseMetaGAN):
                     'True (second order in less memory), or set '
                     'model.first_order=True (its memory does not grow with '
                     'the inner steps).') from None
-        if not self.inner_cfg.grad_checkpoint:
-            self.inner_cfg.grad_checkpoint = True  # shared with inner_loop
-            if self.inner_loop.uses_checkpoint(True):  # False with buffers
+        if not self.inner_loop.cfg.grad_checkpoint:
+            self.inner_loop = self.inner_loop.replace(grad_checkpoint=True)
+            if self.inner_loop.checkpointing(True):  # False with buffers
                 self._release_memory(
                     'second-order MAML ran out of memory; continuing with '
                     'gradient checkpointing of the inner steps (model.'
@@ -94,8 +82,7 @@ class MAMLGAN(BaseMetaGAN):
             'second-order MAML ran out of memory; continuing FIRST ORDER '
             '(model.first_order=True) from here. Set model.oom_fallback='
             'False to stop instead.')
-        self.first_order = True
-        self.algorithm = self.build_algorithm()
+        self.algorithm.first_order = True
         return super().train_step(data, optim_wrapper)
 
     @staticmethod

@@ -1,7 +1,5 @@
 """Reptile meta-GAN (FIGR)."""
-from typing import Any
-
-from metagan_mm.core import Reptile
+from metagan_mm.core import MetaAlgorithm, Reptile
 from metagan_mm.registry import MODELS
 
 from .base_meta_gan import BaseMetaGAN
@@ -21,6 +19,6 @@ class ReptileGAN(BaseMetaGAN):
     Args: see :class:`BaseMetaGAN`.
     """
 
-    def build_algorithm(self) -> Any:
+    def build_algorithm(self) -> MetaAlgorithm:
         """Reptile needs no options."""
         return Reptile()

@@ -1,7 +1,5 @@
 """Transfer baseline: one GAN pretrained on all meta-training classes."""
-from typing import Any
-
-from metagan_mm.core import Pooled
+from metagan_mm.core import MetaAlgorithm, Pooled
 from metagan_mm.registry import MODELS
 
 from .base_meta_gan import BaseMetaGAN
@@ -23,6 +21,6 @@ class TransferGAN(BaseMetaGAN):
     Args: see :class:`BaseMetaGAN`.
     """
 
-    def build_algorithm(self) -> Any:
+    def build_algorithm(self) -> MetaAlgorithm:
         """Pooled GAN gradients."""
         return Pooled()

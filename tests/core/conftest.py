@@ -34,12 +34,14 @@ class ToyD(nn.Module):
 
 
 def make_loop(hidden: int = 6, dtype: torch.dtype = torch.float32, seed: int = 0,
-              **cfg) -> InnerLoop:
-    """Inner loop over seeded toy MLP nets."""
+              mode: str = 'auto', **cfg) -> InnerLoop:
+    """Inner loop over seeded toy MLP nets (same seed, same nets), batching
+    ``mode``."""
     torch.manual_seed(seed)
     g, d = ToyG(3, hidden).to(dtype), ToyD(hidden).to(dtype)
     base = dict(steps=2, optimizer='sgd', g_lr=0.05, d_lr=0.05)
     base.update(cfg)
+    base.setdefault('batching', dict(mode=mode))
     return InnerLoop(g, d, InnerLoopConfig(**base))
 
 
@@ -87,6 +89,11 @@ def gen() -> torch.Generator:
     return torch.Generator().manual_seed(123)
 
 
-def grads_tuple(out) -> Tuple[Dict[str, Tensor], Dict[str, Tensor]]:
-    """(g_grads, d_grads) of an algorithm output."""
-    return out[0], out[1]
+def grads_of(res) -> Tuple[Dict[str, Tensor], Dict[str, Tensor]]:
+    """(G, D) meta-gradients of a MetaResult."""
+    return res.grads['generator'], res.grads['discriminator']
+
+
+def num_skipped(res) -> int:
+    """Tasks a MetaResult dropped."""
+    return res.num_tasks - res.num_valid

@@ -1,7 +1,7 @@
 """InnerLoopConfig validation."""
 import pytest
 
-from metagan_mm.core import InnerLoopConfig
+from metagan_mm.core import Batching, InnerLoopConfig
 
 
 @pytest.mark.parametrize('kwargs, key, hint', [
@@ -29,5 +29,26 @@ def test_bad_config_names_key_and_fix(kwargs, key, hint):
 def test_good_config_defaults():
     cfg = InnerLoopConfig(steps=3, optimizer='sgd', betas=[0.0, 0.99])
     assert cfg.betas == (0.0, 0.99)
-    assert cfg.first_order and not cfg.create_graph
+    assert cfg.batching == Batching(mode='auto', chunk='auto')
     assert cfg.gp_weight == 10.0 and cfg.loss == 'wgan-gp'
+    cfg = InnerLoopConfig.from_dict(dict(batching=dict(mode='loop', chunk=4)))
+    assert cfg.batching == Batching(mode='loop', chunk=4)
+
+
+@pytest.mark.parametrize('key, value, new', [
+    ('vmap', False, r"inner_loop.batching=dict\(mode='vmap'\|'loop'"),
+    ('vmap_chunk_size', 8, r"inner_loop.batching=dict\(chunk="),
+    ('create_graph', True, 'first_order'),
+])
+def test_old_keys_name_the_new_setting(key, value, new):
+    with pytest.raises(KeyError, match=f'model.inner_loop.{key} was '
+                       f'replaced: use model.{new}'):
+        InnerLoopConfig.from_dict({key: value})
+
+
+def test_unknown_keys_name_close_ones():
+    with pytest.raises(KeyError, match="no setting 'stepz'.*Did you mean "
+                       "'steps'"):
+        InnerLoopConfig.from_dict({'stepz': 3})
+    with pytest.raises(KeyError, match=r"batching has no setting \['size'\]"):
+        InnerLoopConfig.from_dict({'batching': {'size': 3}})

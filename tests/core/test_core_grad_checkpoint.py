@@ -7,7 +7,8 @@ from torch import nn
 
 from metagan_mm.architectures import (FIGRDCGANDiscriminator,
                                       FIGRDCGANGenerator)
-from metagan_mm.core import (MAML, InnerLoop, InnerLoopConfig, MetaSGD)
+from metagan_mm.core import MAML, InnerLoop, InnerLoopConfig, MetaSGD
+from metagan_mm.core.batching import LOOP
 from metagan_mm.core.params import index_dict
 
 from conftest import ToyD, ToyG, make_loop, max_diff, toy_tasks
@@ -15,45 +16,43 @@ from conftest import ToyD, ToyG, make_loop, max_diff, toy_tasks
 K, N, T = 3, 5, 2
 
 
-def _maml_grads(loop, alg, tasks, rand, batched=False, rates=None):
-    if isinstance(alg, MetaSGD):
-        return alg.meta_gradients(loop, tasks, rand, *rates, batched=batched)
-    return alg.meta_gradients(loop, tasks, rand, batched=batched)
-
-
 @pytest.mark.parametrize('optimizer', ['sgd', 'adam'])
 @pytest.mark.parametrize('dawson', [False, True])
 def test_checkpointed_maml_equals_plain(gen, optimizer, dawson):
     cfg = dict(steps=3, d_steps_per_g_step=2, optimizer=optimizer)
-    plain, ckpt = make_loop(**cfg), make_loop(grad_checkpoint=True, **cfg)
+    plain = make_loop(mode='loop', **cfg)
+    ckpt = make_loop(mode='loop', grad_checkpoint=True, **cfg)
     alg = MAML(K, separate_disc_adaptation=dawson)
     tasks = toy_tasks(T, N)
     rand = alg.sample_randomness(plain, T, N, generator=gen)
-    g0, d0, logs0 = _maml_grads(plain, alg, tasks, rand)
-    g1, d1, logs1 = _maml_grads(ckpt, alg, tasks, rand)
+    out0 = alg.meta_gradients(plain, tasks, rand)
+    out1 = alg.meta_gradients(ckpt, tasks, rand)
     # same forward values; the backward sums in another order (rounding)
-    assert torch.equal(logs0['inner_d_loss'], logs1['inner_d_loss'])
-    assert torch.equal(logs0['outer_g_loss'], logs1['outer_g_loss'])
-    assert max_diff(g0, g1) <= 1e-6 and max_diff(d0, d1) <= 1e-6
-    assert logs0['inner_d_loss'].shape == ((12, ) if dawson else (6, ))
+    assert torch.equal(out0.logs['inner_d_loss'], out1.logs['inner_d_loss'])
+    assert torch.equal(out0.logs['outer_g_loss'], out1.logs['outer_g_loss'])
+    for module in ('generator', 'discriminator'):
+        assert max_diff(out0.grads[module], out1.grads[module]) <= 1e-6
+    assert out0.logs['inner_d_loss'].shape == ((12, ) if dawson else (6, ))
     # and it is really second order: first order differs
-    g_fo, _, _ = _maml_grads(ckpt, MAML(K, first_order=True), tasks, rand)
-    assert max_diff(g_fo, g1) > 1e-4
+    g_fo = MAML(K, first_order=True).meta_gradients(ckpt, tasks, rand).grads
+    assert max_diff(g_fo['generator'], out1.grads['generator']) > 1e-4
 
 
 def test_checkpointed_meta_sgd_rate_gradients_equal_plain(gen):
-    plain = make_loop(steps=2, optimizer='adam', g_lr=1e-2, d_lr=1e-2)
-    ckpt = make_loop(steps=2, optimizer='adam', g_lr=1e-2, d_lr=1e-2,
-                     grad_checkpoint=True)
-    alg = MetaSGD(K, first_order=False)
-    tasks = toy_tasks(T, N)
-    rand = alg.sample_randomness(plain, T, N, generator=gen)
-    out0 = _maml_grads(plain, alg, tasks, rand, rates=alg.init_rates(plain))
-    out1 = _maml_grads(ckpt, alg, tasks, rand, rates=alg.init_rates(ckpt))
-    assert max_diff(out0[0], out1[0]) <= 1e-6
-    for key in ('g_lr_grads', 'd_lr_grads'):
-        assert max_diff(out0[2][key], out1[2][key]) <= 1e-6
-        assert sum(float(v.abs().sum()) for v in out1[2][key].values()) > 0
+    outs = []
+    for ck in (False, True):
+        loop = make_loop(steps=2, optimizer='adam', g_lr=1e-2, d_lr=1e-2,
+                         grad_checkpoint=ck, mode='loop')
+        alg = MetaSGD(loop, K, first_order=False)
+        rand = alg.sample_randomness(loop, T, N, generator=gen.manual_seed(4))
+        outs.append(alg.meta_gradients(loop, toy_tasks(T, N), rand))
+    assert max_diff(outs[0].grads['generator'],
+                    outs[1].grads['generator']) <= 1e-6
+    rate_grads = [out.grads['inner_rates'] for out in outs]
+    assert max_diff(*rate_grads) <= 1e-6
+    for prefix in ('g.', 'd.'):
+        assert sum(float(v.abs().sum()) for k, v in rate_grads[1].items()
+                   if k.startswith(prefix)) > 0
 
 
 def _tensors_of(value):
@@ -85,9 +84,8 @@ def _graph_saved_bytes(*outputs):
 
 
 def _held_bytes(loop, alg, tasks, rand):
-    out = alg.task_losses(loop, 'autograd', tasks[0], index_dict(rand, 0),
-                          None, None)
-    return _graph_saved_bytes(out['outer_d'], out['outer_g'])
+    logs = alg.task(loop, LOOP, tasks[0], index_dict(rand, 0)).logs
+    return _graph_saved_bytes(logs['outer_d_loss'], logs['outer_g_loss'])
 
 
 def test_checkpointing_holds_less_for_the_outer_backward():
@@ -129,11 +127,11 @@ def test_checkpointing_skipped_with_buffers_and_noted(gen):
     rand = alg.sample_randomness(loop, T, N, generator=gen)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
-        alg.meta_gradients(loop, tasks, rand, batched=False)
+        alg.meta_gradients(loop, tasks, rand)
     msgs = [str(w.message) for w in caught]
     assert any('grad_checkpoint ignored' in m and 'pre.running_mean' in m
                for m in msgs), msgs
-    assert not loop.uses_checkpoint(True)
+    assert not loop.checkpointing(True)
 
 
 def test_checkpointing_runs_tasks_sequentially_with_a_note(gen):
@@ -143,10 +141,11 @@ def test_checkpointing_runs_tasks_sequentially_with_a_note(gen):
     rand = alg.sample_randomness(loop, T, N, generator=gen)
     with pytest.warns(RuntimeWarning, match='grad_checkpoint=True runs the '
                       'tasks sequentially'):
-        _, _, logs = alg.meta_gradients(loop, tasks, rand, batched=True)
-    assert logs['batched'] is False
+        out = alg.meta_gradients(loop, tasks, rand)
+    assert out.batched is False
     # first order keeps no inner graph: nothing to checkpoint, vmap as usual
-    assert not loop.uses_checkpoint(False)
+    assert not loop.checkpointing(False)
+    assert MAML(K, first_order=True).meta_gradients(loop, tasks, rand).batched
 
 
 def test_grad_checkpoint_must_be_bool():
@@ -162,11 +161,12 @@ def test_checkpointed_step_replays_the_random_numbers_it_drew(gen):
         torch.manual_seed(0)
         loop = InnerLoop(ToyG(3, 4), PreLayerToyD(nn.Dropout(0.5)), InnerLoopConfig(
             steps=2, optimizer='sgd', g_lr=0.05, d_lr=0.05,
-            grad_checkpoint=ck, loss='nonsaturating'))
+            grad_checkpoint=ck, loss='nonsaturating',
+            batching=dict(mode='loop')))
         alg = MAML(K)
         tasks = toy_tasks(1, N)
         rand = alg.sample_randomness(loop, 1, N, generator=gen.manual_seed(3))
         torch.manual_seed(1)
-        grads[ck] = alg.meta_gradients(loop, tasks, rand, batched=False)[:2]
-    assert max_diff(grads[True][0], grads[False][0]) <= 1e-6
-    assert max_diff(grads[True][1], grads[False][1]) <= 1e-6
+        grads[ck] = alg.meta_gradients(loop, tasks, rand).grads
+    for module in ('generator', 'discriminator'):
+        assert max_diff(grads[True][module], grads[False][module]) <= 1e-6

@@ -33,22 +33,25 @@ def test_meta_weights_untouched(gen, optimizer, create_graph):
     before = snapshot(loop.generator, loop.discriminator)
     tasks = toy_tasks(3, 4)
     rand = loop.sample_randomness(3, 4, generator=gen)
-    res = loop.adapt_batched(tasks, rand=rand, create_graph=create_graph)
-    res_s = loop.adapt_sequential(tasks, rand=rand, create_graph=create_graph)
-    res_1 = loop.adapt(tasks[0], rand={k: v[0] for k, v in rand.items()},
+    res, batched = loop.adapt_tasks(tasks, rand, create_graph=create_graph)
+    res_s, batched_s = loop.replace(batching=dict(mode='loop')).adapt_tasks(
+        tasks, rand, create_graph=create_graph)
+    assert batched and not batched_s
+    res_1 = loop.adapt(tasks[0], {k: v[0] for k, v in rand.items()},
                        create_graph=create_graph)
     if create_graph:  # also backprop into the meta weights
-        sum(v.sum() for v in res.g_params.values()).backward()
+        sum(v.sum() for v in res.params['generator'].values()).backward()
     assert_bitwise_equal(before, loop.generator, loop.discriminator)
     assert res.g_losses.shape == (3, 2) and res.d_losses.shape == (3, 2)
     assert res_1.g_losses.shape == (2, )
-    assert max_diff(res.g_params, res_s.g_params) <= 1e-5
-    assert max_diff({k: v[0] for k, v in res.d_params.items()},
-                    res_1.d_params) <= 1e-5
+    assert max_diff(res.params['generator'],
+                    res_s.params['generator']) <= 1e-5
+    assert max_diff({k: v[0] for k, v in res.params['discriminator'].items()},
+                    res_1.params['discriminator']) <= 1e-5
     # adaptation did move the fast weights
     g0 = meta_params(loop.generator)
-    assert max(float((res.g_params[k][0] - g0[k]).detach().abs().max())
-               for k in g0) > 0
+    assert max(float((res.params['generator'][k][0] - g0[k]).detach().abs()
+                     .max()) for k in g0) > 0
 
 
 def test_sgd_step_matches_formula(gen):
@@ -56,7 +59,7 @@ def test_sgd_step_matches_formula(gen):
     loop = make_loop(hidden=0, steps=1, g_lr=0.1, d_lr=0.2, gp_weight=0.0)
     real = toy_tasks(1, 4)[0]
     rand = {k: v[0] for k, v in loop.sample_randomness(1, 4, generator=gen).items()}
-    res = loop.adapt(real, rand=rand)
+    res = loop.adapt(real, rand)
     a, c = loop.generator.net.weight, loop.generator.net.bias
     w = loop.discriminator.net.weight
     z_d, z_g = rand['z_d'][0, 0], rand['z_g'][0]
@@ -64,25 +67,29 @@ def test_sgd_step_matches_formula(gen):
     w1 = w - 0.2 * (fake_mean - real.flatten(1).mean(0))
     a1 = a + 0.1 * w1.T @ z_g.mean(0, keepdim=True)
     c1 = c + 0.1 * w1[0]
-    assert torch.allclose(res.d_params['net.weight'], w1, atol=1e-6)
-    assert torch.allclose(res.g_params['net.weight'], a1, atol=1e-6)
-    assert torch.allclose(res.g_params['net.bias'], c1, atol=1e-6)
+    assert torch.allclose(res.params['discriminator']['net.weight'], w1,
+                          atol=1e-6)
+    assert torch.allclose(res.params['generator']['net.weight'], a1,
+                          atol=1e-6)
+    assert torch.allclose(res.params['generator']['net.bias'], c1, atol=1e-6)
 
 
 def test_learned_rates_replace_cfg_lr(gen):
     loop = make_loop(hidden=0, steps=1, g_lr=0.1, d_lr=0.2, gp_weight=0.0)
     real = toy_tasks(1, 4)[0]
     rand = {k: v[0] for k, v in loop.sample_randomness(1, 4, generator=gen).items()}
-    base = loop.adapt(real, rand=rand)
+    base = loop.adapt(real, rand)
     d0 = meta_params(loop.discriminator)
     # per-tensor scalar 0.4 for D weight (= 2x cfg) and zero for G entirely
     d_lrs = {'net.weight': torch.tensor(0.4)}
     g_lrs = {k: torch.zeros_like(v) for k, v in meta_params(loop.generator).items()}
-    res = loop.adapt(real, rand=rand, g_lrs=g_lrs, d_lrs=d_lrs)
-    step_base = base.d_params['net.weight'] - d0['net.weight']
-    step_new = res.d_params['net.weight'] - d0['net.weight']
+    res = loop.adapt(real, rand,
+                     rates={'generator': g_lrs, 'discriminator': d_lrs})
+    step_base = base.params['discriminator']['net.weight'] - d0['net.weight']
+    step_new = res.params['discriminator']['net.weight'] - d0['net.weight']
     assert torch.allclose(step_new, 2 * step_base, atol=1e-6)
-    assert max_diff(res.g_params, meta_params(loop.generator)) == 0.0
+    assert max_diff(res.params['generator'],
+                    meta_params(loop.generator)) == 0.0
 
 
 def test_adaptation_lowers_task_losses():
@@ -95,8 +102,9 @@ def test_adaptation_lowers_task_losses():
     gen = torch.Generator().manual_seed(0)
     real = torch.rand(8, 1, 32, 32, generator=gen) * 2 - 1
     rand = {k: v[0] for k, v in loop.sample_randomness(1, 8, generator=gen).items()}
-    res = loop.adapt(real, rand=rand)
-    g0, d0 = loop.meta_params()
+    res = loop.adapt(real, rand)
+    g0, d0 = meta_params(g), meta_params(d)
+    res_g, res_d = res.params['generator'], res.params['discriminator']
     z = torch.randn(8, 16, generator=gen)
     with torch.no_grad():
         fake0 = functional_call(g, g0, None, z)
@@ -109,10 +117,10 @@ def test_adaptation_lowers_task_losses():
         def g_task_loss(gp):
             fake = functional_call(g, gp, None, z)
             return float(gan_losses.g_loss(
-                'nonsaturating', functional_call(d, res.d_params, None, fake)))
+                'nonsaturating', functional_call(d, res_d, None, fake)))
 
-        assert d_task_loss(res.d_params) < d_task_loss(d0) - 0.1
-        assert g_task_loss(res.g_params) < g_task_loss(g0) - 0.1
+        assert d_task_loss(res_d) < d_task_loss(d0) - 0.1
+        assert g_task_loss(res_g) < g_task_loss(g0) - 0.1
     # the recorded D losses go down over the inner steps
     assert float(res.d_losses[-1]) < float(res.d_losses[0])
 
@@ -135,36 +143,61 @@ def test_batchnorm_falls_back_once_and_keeps_meta_buffers(gen):
     tasks = toy_tasks(3, 4)
     rand = loop.sample_randomness(3, 4, generator=gen)
     with pytest.warns(RuntimeWarning, match='BatchNorm1d.*running statistics'):
-        res = loop.adapt_batched(tasks, rand=rand)
+        res, _ = loop.adapt_tasks(tasks, rand)
     with warnings.catch_warnings():
         warnings.simplefilter('error')  # second call: no new note
-        res2 = loop.adapt_batched(tasks, rand=rand)
-    assert not loop.mapper.last_batched
+        res2, batched = loop.adapt_tasks(tasks, rand)
+    assert not batched
     assert_bitwise_equal(before, g, d)
-    rm = res.g_buffers['bn.running_mean']
+    rm = res.buffers['generator']['bn.running_mean']
     assert rm.shape == (3, 4)
     assert not torch.equal(rm[0], rm[1])  # each task has its own copy
-    assert torch.equal(res.g_buffers['bn.num_batches_tracked'],
+    assert torch.equal(res.buffers['generator']['bn.num_batches_tracked'],
                        torch.full((3, ), 4))  # 2 D + 2 G forwards
-    assert max_diff(res.g_params, res2.g_params) == 0.0
+    assert max_diff(res.params['generator'], res2.params['generator']) == 0.0
     # Reptile averages the adapted buffers over tasks
-    _, _, logs = Reptile().meta_gradients(loop, tasks, rand)
-    assert torch.allclose(logs['g_buffers']['bn.running_mean'], rm.mean(0))
+    out = Reptile().meta_gradients(loop, tasks, rand)
+    assert torch.allclose(out.buffers['generator']['bn.running_mean'],
+                          rm.mean(0))
     assert_bitwise_equal(before, g, d)
 
 
-def test_vmap_switch_off_runs_sequentially(gen):
-    loop = make_loop(vmap=False)
+def test_loop_mode_runs_sequentially_without_a_note(gen):
+    loop = make_loop(mode='loop')
     tasks = toy_tasks(2, 4)
     with warnings.catch_warnings():
         warnings.simplefilter('error')
-        loop.adapt_batched(tasks, rand=loop.sample_randomness(2, 4, generator=gen))
-    assert not loop.mapper.last_batched
+        _, batched = loop.adapt_tasks(
+            tasks, loop.sample_randomness(2, 4, generator=gen))
+    assert not batched
+
+
+def test_vmap_failure_falls_back_to_the_loop_once_with_the_reason(
+        gen, monkeypatch):
+    loop = make_loop(mode='vmap')
+    tasks = toy_tasks(2, 4)
+    rand = loop.sample_randomness(2, 4, generator=gen)
+    ref, _ = loop.adapt_tasks(tasks, rand)
+    calls = []
+
+    def refuse(fn):
+        calls.append(fn)
+        raise RuntimeError('vmap: cannot batch this (simulated)')
+
+    monkeypatch.setattr(torch.func, 'vmap', refuse)
+    with pytest.warns(RuntimeWarning, match=r'vmap failed, running tasks in '
+                      r'a loop \(RuntimeError: vmap: cannot batch'):
+        res, batched = loop.adapt_tasks(tasks, rand)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')  # logged once
+        loop.adapt_tasks(tasks, rand)
+    assert not batched and len(calls) == 2  # one try per call, no 2nd vmap
+    assert max_diff(res.params['generator'], ref.params['generator']) <= 1e-5
 
 
 def test_rand_required():
     loop = make_loop()
-    with pytest.raises(ValueError, match='sample_randomness'):
+    with pytest.raises(TypeError, match='rand'):
         loop.adapt(toy_tasks(1, 4)[0])
 
 

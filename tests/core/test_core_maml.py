@@ -6,8 +6,8 @@ from torch import nn
 from metagan_mm.core import MAML, InnerLoop, InnerLoopConfig, gan_losses
 from metagan_mm.core.params import functional_call, index_dict, meta_params
 
-from conftest import (ToyG, assert_bitwise_equal, make_loop, max_diff,
-                      snapshot, to_dtype, toy_tasks)
+from conftest import (ToyG, assert_bitwise_equal, grads_of, make_loop,
+                      max_diff, num_skipped, snapshot, to_dtype, toy_tasks)
 
 K, N, T = 3, 5, 2
 
@@ -51,19 +51,21 @@ def _reference_fomaml(loop, tasks, rand):
 
 @pytest.mark.parametrize('loss', ['wgan-gp', 'nonsaturating'])
 def test_first_order_matches_reference_and_drops_second_order(gen, loss):
-    loop = make_loop(loss=loss, steps=2)
+    loop = make_loop(loss=loss, steps=2, mode='loop')
     tasks = toy_tasks(T, N)
     fo = MAML(K, first_order=True)
     rand = fo.sample_randomness(loop, T, N, generator=gen)
     before = snapshot(loop.generator, loop.discriminator)
-    g_fo, d_fo, logs = fo.meta_gradients(loop, tasks, rand, batched=False)
+    out = fo.meta_gradients(loop, tasks, rand)
+    g_fo, d_fo = grads_of(out)
     g_ref, d_ref = _reference_fomaml(loop, tasks, rand)
     assert max_diff(g_fo, g_ref) <= 1e-6 and max_diff(d_fo, d_ref) <= 1e-6
-    g_so, d_so, _ = MAML(K).meta_gradients(loop, tasks, rand, batched=False)
+    g_so, d_so = grads_of(MAML(K).meta_gradients(loop, tasks, rand))
     assert max_diff(g_so, g_fo) > 1e-4 and max_diff(d_so, d_fo) > 1e-4
     assert_bitwise_equal(before, loop.generator, loop.discriminator)
-    assert logs['num_skipped'] == 0
-    assert logs['outer_d_loss'].shape == () and logs['inner_g_loss'].shape == (2, )
+    assert num_skipped(out) == 0
+    assert out.logs['outer_d_loss'].shape == ()
+    assert out.logs['inner_g_loss'].shape == (2, )
 
 
 def _directional_fd(loop, alg, tasks, rand, module, key, grads, h=1e-5):
@@ -76,7 +78,7 @@ def _directional_fd(loop, alg, tasks, rand, module, key, grads, h=1e-5):
         with torch.no_grad():
             for p, s, v in zip(params, saved, dirs):
                 p.copy_(s + sign * h * v)
-        vals.append(alg.meta_gradients(loop, tasks, rand, batched=False)[2][key])
+        vals.append(alg.meta_gradients(loop, tasks, rand).logs[key])
     with torch.no_grad():
         for p, s in zip(params, saved):
             p.copy_(s)
@@ -91,11 +93,11 @@ def _directional_fd(loop, alg, tasks, rand, module, key, grads, h=1e-5):
 def test_second_order_matches_finite_differences(gen, optimizer, loss, dawson):
     loop = make_loop(dtype=torch.float64, optimizer=optimizer, loss=loss,
                      steps=2, g_lr=0.1 if optimizer == 'sgd' else 0.02,
-                     d_lr=0.1 if optimizer == 'sgd' else 0.02)
+                     d_lr=0.1 if optimizer == 'sgd' else 0.02, mode='loop')
     tasks = toy_tasks(T, N, torch.float64)
     alg = MAML(K, first_order=False, separate_disc_adaptation=dawson)
     rand = to_dtype(alg.sample_randomness(loop, T, N, generator=gen), torch.float64)
-    g_grads, d_grads, _ = alg.meta_gradients(loop, tasks, rand, batched=False)
+    g_grads, d_grads = grads_of(alg.meta_gradients(loop, tasks, rand))
     for module, key, grads in ((loop.discriminator, 'outer_d_loss', d_grads),
                                (loop.generator, 'outer_g_loss', g_grads)):
         fd, analytic = _directional_fd(loop, alg, tasks, rand, module, key, grads)
@@ -107,37 +109,43 @@ def test_second_order_matches_finite_differences(gen, optimizer, loss, dawson):
     (True, False, 'sgd'), (False, False, 'sgd'), (False, True, 'sgd'),
     (True, False, 'adam'), (False, False, 'adam')])
 def test_batched_equals_sequential(gen, first_order, dawson, optimizer):
-    loop = make_loop(optimizer=optimizer, steps=2, d_steps_per_g_step=2,
-                     g_lr=0.05 if optimizer == 'sgd' else 0.01,
-                     d_lr=0.05 if optimizer == 'sgd' else 0.01)
+    loops = {mode: make_loop(optimizer=optimizer, steps=2,
+                             d_steps_per_g_step=2, mode=mode,
+                             g_lr=0.05 if optimizer == 'sgd' else 0.01,
+                             d_lr=0.05 if optimizer == 'sgd' else 0.01)
+             for mode in ('vmap', 'loop')}
     tasks = toy_tasks(3, N)
     alg = MAML(K, first_order=first_order, separate_disc_adaptation=dawson)
-    rand = alg.sample_randomness(loop, 3, N, generator=gen)
-    b = alg.meta_gradients(loop, tasks, rand, batched=True)
-    s = alg.meta_gradients(loop, tasks, rand, batched=False)
-    assert b[2]['batched'] and not s[2]['batched']
-    assert max_diff(b[0], s[0]) <= 1e-5 and max_diff(b[1], s[1]) <= 1e-5
+    rand = alg.sample_randomness(loops['loop'], 3, N, generator=gen)
+    b = alg.meta_gradients(loops['vmap'], tasks, rand)
+    s = alg.meta_gradients(loops['loop'], tasks, rand)
+    assert b.batched and not s.batched
+    assert max_diff(grads_of(b)[0], grads_of(s)[0]) <= 1e-5
+    assert max_diff(grads_of(b)[1], grads_of(s)[1]) <= 1e-5
     for key in ('outer_d_loss', 'outer_g_loss', 'inner_d_loss', 'inner_g_loss'):
-        assert torch.allclose(b[2][key], s[2][key], atol=1e-5), key
+        assert torch.allclose(b.logs[key], s.logs[key], atol=1e-5), key
     n_inner_d = 4 * (2 if dawson else 1)
-    assert b[2]['inner_d_loss'].shape == (n_inner_d, )
+    assert b.logs['inner_d_loss'].shape == (n_inner_d, )
 
 
-@pytest.mark.parametrize('batched', [True, False])
+@pytest.mark.parametrize('mode', ['vmap', 'loop'])
 @pytest.mark.parametrize('first_order', [True, False])
-def test_nan_task_skipped_and_counted(gen, batched, first_order):
-    loop = make_loop()
+def test_nan_task_skipped_and_counted(gen, mode, first_order):
+    loop = make_loop(mode=mode)
     tasks = toy_tasks(3, N)
     tasks[2, K, 0, 1, 1] = float('nan')  # a query image
     alg = MAML(K, first_order=first_order)
     rand = alg.sample_randomness(loop, 3, N, generator=gen)
     keep = torch.tensor([0, 1])
-    ref = alg.meta_gradients(loop, tasks[keep], index_dict(rand, keep), batched=False)
-    g, d, logs = alg.meta_gradients(loop, tasks, rand, batched=batched)
-    assert logs['num_skipped'] == 1 and logs['num_tasks'] == 3
-    assert logs['valid_mask'].tolist() == [True, True, False]
-    assert max_diff(g, ref[0]) <= 1e-5 and max_diff(d, ref[1]) <= 1e-5
-    assert torch.isfinite(logs['outer_d_loss'])
+    ref = alg.meta_gradients(make_loop(mode='loop'), tasks[keep],
+                             index_dict(rand, keep))
+    out = alg.meta_gradients(loop, tasks, rand)
+    assert out.batched == (mode == 'vmap')
+    assert num_skipped(out) == 1 and out.num_tasks == 3
+    assert out.valid.tolist() == [True, True, False]
+    assert max_diff(grads_of(out)[0], grads_of(ref)[0]) <= 1e-5
+    assert max_diff(grads_of(out)[1], grads_of(ref)[1]) <= 1e-5
+    assert torch.isfinite(out.logs['outer_d_loss'])
 
 
 class _LeakyBackward(torch.autograd.Function):
@@ -189,8 +197,9 @@ def test_double_backward_unsupported_error_names_module(gen):
     assert 'discriminator OnceDiffD' in msg and 'first_order=True' in msg
     assert 'ToyG' not in msg
     # first order works with the same module
-    g, d, logs = MAML(K, first_order=True).meta_gradients(loop, tasks, rand)
-    assert logs['num_skipped'] == 0 and float(d['l1.weight'].abs().sum()) > 0
+    out = MAML(K, first_order=True).meta_gradients(loop, tasks, rand)
+    d = out.grads['discriminator']
+    assert num_skipped(out) == 0 and float(d['l1.weight'].abs().sum()) > 0
 
 
 def test_needs_query_images():

@@ -4,7 +4,8 @@ import torch
 from metagan_mm.core import Reptile
 from metagan_mm.core.params import index_dict
 
-from conftest import assert_bitwise_equal, make_loop, max_diff, snapshot, toy_tasks
+from conftest import (assert_bitwise_equal, grads_of, make_loop, max_diff,
+                      num_skipped, snapshot, toy_tasks)
 
 
 def test_one_step_matches_hand_computed_update(gen):
@@ -14,7 +15,8 @@ def test_one_step_matches_hand_computed_update(gen):
     tasks = toy_tasks(3, 4)
     rand = loop.sample_randomness(3, 4, generator=gen)
     before = snapshot(loop.generator, loop.discriminator)
-    g_grads, d_grads, logs = Reptile().meta_gradients(loop, tasks, rand)
+    out = Reptile().meta_gradients(loop, tasks, rand)
+    g_grads, d_grads = grads_of(out)
     assert_bitwise_equal(before, loop.generator, loop.discriminator)
     a = loop.generator.net.weight.detach()
     c = loop.generator.net.bias.detach()
@@ -31,42 +33,52 @@ def test_one_step_matches_hand_computed_update(gen):
     assert torch.equal(d_grads['net.bias'], torch.zeros(1))
     assert torch.allclose(g_grads['net.weight'], a - mean(theta_a), atol=1e-6)
     assert torch.allclose(g_grads['net.bias'], c - mean(theta_c), atol=1e-6)
-    assert logs['num_skipped'] == 0 and logs['num_tasks'] == 3
-    assert logs['inner_d_loss'].shape == (1, ) and logs['inner_g_loss'].shape == (1, )
+    assert num_skipped(out) == 0 and out.num_tasks == 3
+    assert out.logs['inner_d_loss'].shape == (1, )
+    assert out.logs['inner_g_loss'].shape == (1, )
 
 
 def test_batched_equals_sequential_adam(gen):
-    loop = make_loop(optimizer='adam', steps=3, d_steps_per_g_step=2,
-                     g_lr=1e-2, d_lr=1e-2)
-    tasks = toy_tasks(4, 5)
-    rand = loop.sample_randomness(4, 5, generator=gen)
-    b = Reptile().meta_gradients(loop, tasks, rand, batched=True)
-    s = Reptile().meta_gradients(loop, tasks, rand, batched=False)
-    assert b[2]['batched'] and not s[2]['batched']
-    assert max_diff(b[0], s[0]) <= 1e-5 and max_diff(b[1], s[1]) <= 1e-5
-    assert torch.allclose(b[2]['inner_d_loss'], s[2]['inner_d_loss'], atol=1e-5)
-    assert b[2]['inner_d_loss'].shape == (6, )
+    outs = {}
+    for mode in ('vmap', 'loop'):
+        loop = make_loop(optimizer='adam', steps=3, d_steps_per_g_step=2,
+                         g_lr=1e-2, d_lr=1e-2, mode=mode)
+        tasks = toy_tasks(4, 5)
+        rand = loop.sample_randomness(4, 5, generator=gen.manual_seed(2))
+        outs[mode] = Reptile().meta_gradients(loop, tasks, rand)
+    b, s = outs['vmap'], outs['loop']
+    assert b.batched and not s.batched
+    assert max_diff(grads_of(b)[0], grads_of(s)[0]) <= 1e-5
+    assert max_diff(grads_of(b)[1], grads_of(s)[1]) <= 1e-5
+    assert torch.allclose(b.logs['inner_d_loss'], s.logs['inner_d_loss'],
+                          atol=1e-5)
+    assert b.logs['inner_d_loss'].shape == (6, )
 
 
 def test_nan_task_skipped_and_counted(gen):
-    loop = make_loop()
     tasks = toy_tasks(3, 4)
     tasks[1, 0, 0, 0, 0] = float('nan')
-    rand = loop.sample_randomness(3, 4, generator=gen)
     keep = torch.tensor([0, 2])
-    ref = Reptile().meta_gradients(loop, tasks[keep], index_dict(rand, keep))
-    for batched in (True, False):
-        g, d, logs = Reptile().meta_gradients(loop, tasks, rand, batched=batched)
-        assert logs['num_skipped'] == 1
-        assert logs['valid_mask'].tolist() == [True, False, True]
-        assert max_diff(g, ref[0]) <= 1e-6 and max_diff(d, ref[1]) <= 1e-6
-        assert all(torch.isfinite(v).all() for v in g.values())
+    for mode in ('vmap', 'loop'):
+        loop = make_loop(mode=mode)
+        rand = loop.sample_randomness(3, 4, generator=gen.manual_seed(3))
+        ref = Reptile().meta_gradients(loop, tasks[keep],
+                                       index_dict(rand, keep))
+        out = Reptile().meta_gradients(loop, tasks, rand)
+        assert out.batched == (mode == 'vmap')
+        assert num_skipped(out) == 1
+        assert out.valid.tolist() == [True, False, True]
+        assert max_diff(grads_of(out)[0], grads_of(ref)[0]) <= 1e-6
+        assert max_diff(grads_of(out)[1], grads_of(ref)[1]) <= 1e-6
+        assert all(torch.isfinite(v).all() for v in grads_of(out)[0].values())
 
 
 def test_all_tasks_skipped_gives_zero_grads(gen):
     loop = make_loop()
     tasks = torch.full((2, 4, 1, 2, 2), float('inf'))
-    g, d, logs = Reptile().meta_gradients(
+    out = Reptile().meta_gradients(
         loop, tasks, loop.sample_randomness(2, 4, generator=gen))
-    assert logs['num_skipped'] == 2
+    assert num_skipped(out) == 2
+    g, d = grads_of(out)
     assert all(float(v.abs().sum()) == 0 for v in list(g.values()) + list(d.values()))
+    assert torch.isnan(out.logs['inner_d_loss']).all()

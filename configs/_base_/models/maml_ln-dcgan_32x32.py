@@ -13,5 +13,6 @@ model = dict(
         _delete_=True, steps=5, g_lr=1e-2, d_lr=1e-2, optimizer='sgd',
         loss='wgan-gp', gp_weight=10.0,
         # True: keep only each inner step's inputs and recompute the step in
-        # the outer backward (second order in less memory, ~25% slower)
-        grad_checkpoint=False))
+        # the outer backward (second order in less memory, slower; README)
+        grad_checkpoint=False,
+        batching=dict(mode='auto', chunk='auto')))

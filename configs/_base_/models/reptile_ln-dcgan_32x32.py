@@ -17,8 +17,10 @@ model = dict(
         betas=(0.5, 0.9),
         d_steps_per_g_step=1,
         loss='wgan-gp',
-        gp_weight=10.0),
-    batched='auto',  # vmap on CUDA, and on CPU for nets up to 1M parameters
+        gp_weight=10.0,
+        # vmap the tasks on CUDA, and on the CPU for nets up to 1M
+        # parameters (README, Benchmarks); chunk: most tasks per vmap
+        batching=dict(mode='auto', chunk='auto')),
     max_failed_fraction=0.5)
 
 optim_wrapper = dict(

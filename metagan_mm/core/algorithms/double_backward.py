@@ -5,7 +5,7 @@ import torch
 from torch import Tensor, nn
 
 from ..inner_loop import InnerLoop
-from ..params import functional_call, meta_buffers, meta_params
+from ..params import functional_call, meta_buffers
 
 
 def supports_double_backward(module: nn.Module, x: Tensor) -> bool:
@@ -14,7 +14,7 @@ def supports_double_backward(module: nn.Module, x: Tensor) -> bool:
     The module's parameters and buffers are not modified (copies are used).
     """
     params = {k: v.detach().requires_grad_(True)
-              for k, v in meta_params(module).items()}
+              for k, v in module.named_parameters()}
     try:
         with torch.enable_grad():
             out = functional_call(module, params,
@@ -40,10 +40,9 @@ def second_order_error(inner_loop: InnerLoop, tasks: Tensor,
     """
     gen, disc = inner_loop.generator, inner_loop.discriminator
     ref = next(gen.parameters())
-    nz = getattr(gen, 'noise_size', None)
     bad: List[str] = []
-    if nz is not None and not supports_double_backward(
-            gen, torch.zeros(2, nz, device=ref.device, dtype=ref.dtype)):
+    if not supports_double_backward(gen, torch.zeros(
+            2, inner_loop.noise_size, device=ref.device, dtype=ref.dtype)):
         bad.append(f'generator {type(gen).__name__}')
     if not supports_double_backward(disc, tasks[0, :2].detach()):
         bad.append(f'discriminator {type(disc).__name__}')

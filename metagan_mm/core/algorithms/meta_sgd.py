@@ -1,28 +1,63 @@
 """Meta-SGD for GANs: MAML with meta-learned inner learning rates."""
 import math
 from collections import OrderedDict
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Dict, Mapping
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
-from ..inner_loop import InnerLoop
-from .common import TensorDict
+from ..inner_loop import D, G, InnerLoop, Rates
+from ..params import TensorDict
+from .base import MetaResult, MetaTrainingError, Targets
 from .maml import MAML
 
+_SHORT = {G: 'g', D: 'd'}  # attribute names, as in checkpoints
 
-class MetaSGD:
+
+class InnerRates(nn.Module):
+    """Learned inner learning rates, one ``ParameterDict`` per meta-module
+    (``g``, ``d``; parameter names with ``'/'`` for ``'.'``, which
+    ``nn.ParameterDict`` forbids).
+
+    Args:
+        rates: Initial rates ``module -> parameter name -> tensor``.
+    """
+
+    def __init__(self, rates: Mapping[str, Mapping[str, Tensor]]) -> None:
+        super().__init__()
+        self.names = list(rates)
+        for module, tensors in rates.items():
+            self.add_module(_SHORT.get(module, module), nn.ParameterDict({
+                k.replace('.', '/'): nn.Parameter(v.detach().clone())
+                for k, v in tensors.items()}))
+
+    def leaves(self, module: str) -> Dict[str, nn.Parameter]:
+        """``network parameter name -> (rate parameter name, rate)``."""
+        short = _SHORT.get(module, module)
+        return OrderedDict((k.replace('/', '.'), (f'{short}.{k}', v))
+                           for k, v in getattr(self, short).items())
+
+    def rates(self) -> Dict[str, TensorDict]:
+        """The live rates per meta-module, keyed by parameter name."""
+        return {m: OrderedDict((k, v) for k, (_, v) in self.leaves(m).items())
+                for m in self.names}
+
+
+class MetaSGD(MAML):
     """Meta-SGD: learn the init and per-parameter (or per-tensor) inner rates.
 
     The outer objective is MAML's (see :class:`MAML`); the rates of G get
-    the gradient of G's outer loss, those of D of D's outer loss. Rates are
-    clamped to ``>= min_lr`` in the forward pass (a rate under the floor gets
-    no gradient) and :meth:`clamp_rates_` projects them after an optimiser
-    step. Non-finite rates raise a ValueError naming the parameter. With
+    the gradient of G's outer loss, those of D of D's outer loss. The rates
+    (:class:`InnerRates`, saved with the model as ``inner_rates``) start at
+    the config's ``g_lr`` / ``d_lr``; the inner loop uses them clamped to
+    ``>= min_lr`` (a rate under the floor gets no gradient), and
+    :meth:`after_update` projects them after an outer step. A non-finite
+    rate raises :class:`MetaTrainingError` naming the parameter. With
     ``first_order=True`` the rates still get exact first-order gradients
     through ``lr * grad``.
 
     Args:
+        inner: The inner loop whose networks the rates belong to.
         num_support: ``K`` support images per task.
         first_order: Drop second-order terms (see :class:`MAML`).
         per_parameter: One rate per weight element (True) or one scalar rate
@@ -31,110 +66,96 @@ class MetaSGD:
         separate_disc_adaptation: DAWSON-style D for G's outer loss.
     """
 
-    def __init__(self, num_support: int, first_order: bool = False,
-                 per_parameter: bool = True, min_lr: float = 0.0,
+    def __init__(self, inner: InnerLoop, num_support: int,
+                 first_order: bool = False, per_parameter: bool = True,
+                 min_lr: float = 0.0,
                  separate_disc_adaptation: bool = False) -> None:
         if not (isinstance(min_lr, (int, float)) and math.isfinite(min_lr)
                 and min_lr >= 0):
             raise ValueError(f'min_lr={min_lr!r} must be a finite number >= 0.')
-        self.maml = MAML(num_support, first_order, separate_disc_adaptation)
-        self.per_parameter = bool(per_parameter)
+        super().__init__(num_support, first_order, separate_disc_adaptation)
         self.min_lr = float(min_lr)
+        self.inner_rates = InnerRates({
+            n: {k: torch.full(p.shape if per_parameter else (),
+                              inner.cfg.lr(n), dtype=p.dtype, device=p.device)
+                for k, p in params.items()}
+            for n, params in inner.meta_params().items()})
 
-    def init_rates(self, inner_loop: InnerLoop) -> Tuple[TensorDict, TensorDict]:
-        """Return new leaf rate tensors (requires_grad) set to cfg's lrs.
+    def modules(self) -> Dict[str, nn.Module]:
+        """The rates, a meta-module stepped by ``optim_wrapper.inner_rates``."""
+        return {'inner_rates': self.inner_rates}
 
-        Shapes are the parameter shapes (per-parameter) or ``()``.
+    def rates(self) -> Rates:
+        """The live rates, clamped to ``>= min_lr``."""
+        return {m: OrderedDict((k, r.clamp_min(self.min_lr))
+                               for k, r in rates.items())
+                for m, rates in self.inner_rates.rates().items()}
+
+    def adaptation_rates(self) -> Rates:
+        """The clamped rates, detached."""
+        return {m: {k: r.detach() for k, r in rates.items()}
+                for m, rates in self.rates().items()}
+
+    def targets(self, inner: InnerLoop) -> Targets:
+        """MAML's, plus each network's rates for its outer loss."""
+        targets = super().targets(inner)
+        for loss, module in (('outer_d_loss', D), ('outer_g_loss', G)):
+            targets[loss]['inner_rates'] = OrderedDict(
+                self.inner_rates.leaves(module).values())
+        return targets
+
+    def check_rates(self, inner: InnerLoop) -> None:
+        """Raise on rates that do not fit the networks or are not finite.
+
+        Raises:
+            ValueError: A parameter has no rate, or its rate's shape does
+                not broadcast to it.
+            MetaTrainingError: A rate is NaN/Inf.
         """
-        g0, d0 = inner_loop.meta_params()
-        cfg = inner_loop.cfg
-        return (self._init(g0, cfg.g_lr), self._init(d0, cfg.d_lr))
-
-    def _init(self, params: Mapping[str, Tensor], lr: float) -> TensorDict:
-        out = OrderedDict()
-        for k, p in params.items():
-            shape = p.shape if self.per_parameter else ()
-            out[k] = torch.full(shape, float(lr), dtype=p.dtype,
-                                device=p.device, requires_grad=True)
-        return out
-
-    def check_rates(self, inner_loop: InnerLoop, g_lrs: Mapping[str, Tensor],
-                    d_lrs: Mapping[str, Tensor]) -> None:
-        """Raise a ValueError on missing, misshaped or non-finite rates."""
-        g0, d0 = inner_loop.meta_params()
-        for which, params, rates in (('g_lrs', g0, g_lrs), ('d_lrs', d0, d_lrs)):
-            missing = [k for k in params if k not in rates]
+        self._check_finite()
+        rates = self.inner_rates.rates()
+        for module, params in inner.meta_params().items():
+            missing = [k for k in params if k not in rates.get(module, {})]
             if missing:
-                raise ValueError(f'{which} lacks rates for {missing}; create '
-                                 'them with MetaSGD.init_rates(inner_loop).')
-            for k, r in rates.items():
-                if not bool(torch.isfinite(r.detach()).all()):
-                    raise ValueError(
-                        f'{which}[{k!r}] has non-finite learning rates; lower '
-                        'the outer learning rate or re-initialise the rates.')
+                raise ValueError(f'inner_rates lacks {module} rates for '
+                                 f'{missing}; the networks changed since '
+                                 'MetaSGD was built.')
+            for k, r in rates[module].items():
                 try:
                     torch.broadcast_shapes(r.shape, params[k].shape)
-                except (RuntimeError, KeyError) as err:
-                    raise ValueError(f'{which}[{k!r}] shape {tuple(r.shape)} '
-                                     'does not broadcast to its parameter.'
-                                     ) from err
+                except RuntimeError as err:
+                    raise ValueError(f'inner_rates {module}[{k!r}] shape '
+                                     f'{tuple(r.shape)} does not broadcast '
+                                     'to its parameter.') from err
 
-    def clamp_rates_(self, *rate_dicts: Mapping[str, Tensor]) -> None:
-        """In place: clamp every rate to ``>= min_lr`` (call after a step)."""
+    def meta_gradients(self, inner: InnerLoop, tasks: Tensor,
+                       rand: Dict) -> MetaResult:
+        """MAML's meta-gradients, plus ``grads['inner_rates']``."""
+        self.check_rates(inner)
+        return super().meta_gradients(inner, tasks, rand)
+
+    def _check_finite(self, when: str = '') -> None:
+        for module, rates in self.inner_rates.rates().items():
+            for k, r in rates.items():
+                if not bool(torch.isfinite(r.detach()).all()):
+                    raise MetaTrainingError(
+                        f'Meta-SGD stopped: the {module} rates of {k!r} have '
+                        f'non-finite learning rates{when}; lower the outer '
+                        'learning rate or re-initialise the rates. The last '
+                        'checkpoint is intact.')
+
+    def after_update(self) -> Dict[str, Tensor]:
+        """Clamp the rates to ``>= min_lr`` (stop if one is not finite) and
+        return their mean/min/max per network."""
+        self._check_finite(' after the outer step')
+        out = {}
         with torch.no_grad():
-            for rates in rate_dicts:
+            for module, rates in self.inner_rates.rates().items():
                 for r in rates.values():
                     r.clamp_(min=self.min_lr)
-
-    def sample_randomness(self, inner_loop: InnerLoop, num_tasks: int,
-                          n_images: int, noise_dim: Optional[int] = None,
-                          generator: Optional[torch.Generator] = None
-                          ) -> Dict[str, Any]:
-        """Same as :meth:`MAML.sample_randomness`."""
-        return self.maml.sample_randomness(inner_loop, num_tasks, n_images,
-                                           noise_dim, generator)
-
-    def meta_gradients(self, inner_loop: InnerLoop, tasks: Tensor,
-                       rand: Dict[str, Any], g_lrs: TensorDict,
-                       d_lrs: TensorDict, batched: bool = True
-                       ) -> Tuple[TensorDict, TensorDict, Dict[str, Any]]:
-        """Meta-gradients for the init and the rates.
-
-        Args:
-            inner_loop: Inner loop holding G, D and the config.
-            tasks: ``[T, N, C, H, W]`` (support = first ``num_support``).
-            rand: From :meth:`sample_randomness`.
-            g_lrs: G rates (leaf tensors with requires_grad).
-            d_lrs: D rates.
-            batched: Use the vmap path (falls back automatically).
-
-        Returns:
-            ``(g_grads, d_grads, logs)`` as :meth:`MAML.meta_gradients`, with
-            the rate gradients in ``logs['g_lr_grads']`` and
-            ``logs['d_lr_grads']`` (keyed by parameter name).
-        """
-        self.check_rates(inner_loop, g_lrs, d_lrs)
-        for which, rates in (('g_lrs', g_lrs), ('d_lrs', d_lrs)):
-            if not all(r.requires_grad for r in rates.values()):
-                raise ValueError(f'{which} must require grad to be learned; '
-                                 'use MetaSGD.init_rates(inner_loop).')
-        g_eff = self._effective(g_lrs)
-        d_eff = self._effective(d_lrs)
-        g_grads, d_grads, logs = self.maml.meta_gradients(
-            inner_loop, tasks, rand, batched, g_eff, d_eff)
-        logs['g_lr_grads'] = self._rate_grads(logs.get('g_lr_grads'), g_lrs)
-        logs['d_lr_grads'] = self._rate_grads(logs.get('d_lr_grads'), d_lrs)
-        return g_grads, d_grads, logs
-
-    def _effective(self, rates: Mapping[str, Tensor]) -> TensorDict:
-        return OrderedDict((k, r.clamp_min(self.min_lr)) for k, r in rates.items())
-
-    def _rate_grads(self, grads: Optional[TensorDict],
-                    rates: Mapping[str, Tensor]) -> TensorDict:
-        """Gradients w.r.t. the raw rates (zero where clamped)."""
-        grads = grads or {}
-        out = OrderedDict()
-        for k, r in rates.items():
-            g = grads.get(k, torch.zeros_like(r)).detach()
-            out[k] = g * (r.detach() >= self.min_lr).to(g.dtype)
+                flat = torch.cat([r.flatten() for r in rates.values()])
+                short = _SHORT.get(module, module)
+                out[f'inner_lr_{short}_mean'] = flat.mean()
+                out[f'inner_lr_{short}_min'] = flat.min()
+                out[f'inner_lr_{short}_max'] = flat.max()
         return out

@@ -6,19 +6,19 @@ place of meta-gradients. Stepping the outer optimisers with them is ordinary
 GAN training on every meta-training class together; fine-tuning the result
 on a class's K images with the inner loop is the *transfer* baseline.
 """
-from collections import OrderedDict
-from typing import Any, Dict, Optional, Tuple
+from typing import Dict, Optional
 
 import torch
 from torch import Tensor
+from torch.utils._pytree import tree_map
 
 from .. import gan_losses
-from ..inner_loop import InnerLoop
-from ..params import meta_buffers
-from .common import TensorDict, base_logs, check_tasks, zeros_like_dict
+from ..inner_loop import D, G, InnerLoop, gan_noise
+from ..params import finite, grads_or_zeros, meta_buffers
+from .base import MetaAlgorithm, MetaResult, check_tasks
 
 
-class Pooled:
+class Pooled(MetaAlgorithm):
     """Plain GAN gradients on the pooled images of all tasks.
 
     One D gradient and one G gradient per call, both at the current weights
@@ -29,93 +29,46 @@ class Pooled:
     the inner learning rates are not used here (the outer optimisers take
     the step); they still apply when the pretrained model is fine-tuned.
 
-    The randomness is pre-drawn per task (:meth:`sample_randomness`) and
-    flattened with the images, so any split of the meta-batch across ranks
-    gives the same gradients as one process.
+    The randomness is pre-drawn per task and flattened with the images, so
+    any split of the meta-batch across ranks gives the same gradients as one
+    process. When a loss or gradient is not finite every task counts as
+    failed and the gradients are zero.
     """
 
-    def sample_randomness(self, inner_loop: InnerLoop, num_tasks: int,
-                          n_images: int, noise_dim: Optional[int] = None,
+    def sample_randomness(self, inner: InnerLoop, num_tasks: int,
+                          n_images: int,
                           generator: Optional[torch.Generator] = None
                           ) -> Dict[str, Tensor]:
-        """Pre-draw the noise and GP coefficients of ``num_tasks`` tasks.
+        """``{'z_d': [T, N, nz], 'alpha': [T, N], 'z_g': [T, N, nz]}``."""
+        return gan_noise((num_tasks, n_images), (num_tasks, n_images),
+                         inner.noise_size, generator,
+                         next(inner.generator.parameters()))
 
-        Returns:
-            ``{'z_d': [T, N, nz], 'alpha': [T, N], 'z_g': [T, N, nz]}``.
-        """
-        nz = noise_dim or getattr(inner_loop.generator, 'noise_size', None)
-        if nz is None:
-            raise ValueError('noise_dim is required: the generator has no '
-                             '`noise_size` attribute.')
-        ref = next(inner_loop.generator.parameters())
-        kw = dict(generator=generator,
-                  device=generator.device if generator is not None else 'cpu')
-        out = {'z_d': torch.randn(num_tasks, n_images, nz, **kw),
-               'alpha': torch.rand(num_tasks, n_images, **kw),
-               'z_g': torch.randn(num_tasks, n_images, nz, **kw)}
-        return {k: v.to(ref.device, ref.dtype) for k, v in out.items()}
-
-    @staticmethod
-    def _flat(x: Tensor) -> Tensor:
-        return x.reshape(x.shape[0] * x.shape[1], *x.shape[2:])
-
-    def meta_gradients(self, inner_loop: InnerLoop, tasks: Tensor,
-                       rand: Dict[str, Tensor], batched: bool = True,
-                       **unused: Any
-                       ) -> Tuple[TensorDict, TensorDict, Dict[str, Any]]:
-        """Gradients of the pooled GAN losses w.r.t. G's and D's weights.
-
-        Args:
-            inner_loop: Inner loop holding G, D and the config (loss name,
-                ``gp_weight``).
-            tasks: ``[T, N, C, H, W]`` images, pooled to ``[T*N, ...]``.
-            rand: From :meth:`sample_randomness` (leading dims ``[T, N]``).
-            batched: Unused (one batch anyway); logged as given.
-            **unused: Ignored (e.g. ``g_lrs``/``d_lrs``).
-
-        Returns:
-            ``(g_grads, d_grads, logs)``, detached and keyed by parameter
-            name. ``logs`` is shaped like Reptile's: ``num_tasks``,
-            ``num_skipped`` (all ``T`` tasks when a loss is not finite, then
-            the gradients are zero), ``valid_mask``, ``batched``,
-            ``inner_d_loss``/``inner_g_loss`` (1-element tensors) and empty
-            ``g_buffers``/``d_buffers``.
-        """
+    def meta_gradients(self, inner: InnerLoop, tasks: Tensor,
+                       rand: Dict[str, Tensor]) -> MetaResult:
+        """Gradients of the pooled GAN losses w.r.t. G's and D's weights;
+        logs ``inner_d_loss`` / ``inner_g_loss`` (1-element tensors)."""
         check_tasks(tasks)
-        cfg = inner_loop.cfg
-        g0, d0 = inner_loop.meta_params()
-        gb = meta_buffers(inner_loop.generator, clone=True)
-        db = meta_buffers(inner_loop.discriminator, clone=True)
-        real = self._flat(tasks)
-        z_d, z_g = self._flat(rand['z_d']), self._flat(rand['z_g'])
-        alpha = self._flat(rand['alpha'])
+        cfg, params = inner.cfg, inner.meta_params()
+        gb = meta_buffers(inner.generator, clone=True)
+        db = meta_buffers(inner.discriminator, clone=True)
+        real, z_d, alpha, z_g = (x.flatten(0, 1) for x in (
+            tasks, rand['z_d'], rand['alpha'], rand['z_g']))
         with torch.enable_grad():
             with torch.no_grad():
-                fake = inner_loop.generate(g0, gb, z_d)
+                fake = inner.generate(params[G], gb, z_d)
             d_loss = gan_losses.d_loss(
-                cfg.loss, lambda x: inner_loop.discriminate(d0, db, x), real,
-                fake, alpha, cfg.gp_weight, 'autograd')
-            d_grads = torch.autograd.grad(d_loss, list(d0.values()),
-                                          allow_unused=True)
-            fake_out = inner_loop.discriminate(
-                d0, db, inner_loop.generate(g0, gb, z_g))
-            g_loss = gan_losses.g_loss(cfg.loss, fake_out)
-            g_grads = torch.autograd.grad(g_loss, list(g0.values()),
-                                          allow_unused=True)
-        g_out = OrderedDict(
-            (k, torch.zeros_like(v) if g is None else g.detach())
-            for (k, v), g in zip(g0.items(), g_grads))
-        d_out = OrderedDict(
-            (k, torch.zeros_like(v) if g is None else g.detach())
-            for (k, v), g in zip(d0.items(), d_grads))
-        finite = bool(torch.isfinite(d_loss) and torch.isfinite(g_loss)) and \
-            all(bool(torch.isfinite(g).all())
-                for g in list(g_out.values()) + list(d_out.values()))
-        valid = torch.full((tasks.shape[0], ), finite, dtype=torch.bool)
-        logs = base_logs(tasks.shape[0], valid, batched)
-        logs['inner_d_loss'] = d_loss.detach().reshape(1)
-        logs['inner_g_loss'] = g_loss.detach().reshape(1)
-        logs['g_buffers'], logs['d_buffers'] = OrderedDict(), OrderedDict()
-        if not finite:
-            return zeros_like_dict(g0), zeros_like_dict(d0), logs
-        return g_out, d_out, logs
+                cfg.loss, lambda x: inner.discriminate(params[D], db, x),
+                real, fake, alpha, cfg.gp_weight)
+            d_grads = grads_or_zeros(d_loss, list(params[D].values()))
+            g_loss = gan_losses.g_loss(cfg.loss, inner.discriminate(
+                params[D], db, inner.generate(params[G], gb, z_g)))
+            g_grads = grads_or_zeros(g_loss, list(params[G].values()))
+        grads = {G: dict(zip(params[G], (g.detach() for g in g_grads))),
+                 D: dict(zip(params[D], (g.detach() for g in d_grads)))}
+        logs = {'inner_d_loss': d_loss.detach().reshape(1),
+                'inner_g_loss': g_loss.detach().reshape(1)}
+        ok = bool(finite(tree_map(lambda v: v.unsqueeze(0), (logs, grads))))
+        if not ok:
+            grads = tree_map(torch.zeros_like, grads)
+        return MetaResult(grads, torch.full((tasks.shape[0], ), ok), logs)

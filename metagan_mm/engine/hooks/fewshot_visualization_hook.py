@@ -151,6 +151,6 @@ class FewShotVisualizationHook(Hook):
         if steps is None:
             model = runner.model.module if is_model_wrapper(
                 runner.model) else runner.model
-            steps = model.inner_cfg.steps
+            steps = model.inner_loop.cfg.steps
         self._visualize(runner, runner.iter,
                         name=f'fewshot_test_steps{steps}.png', steps=steps)

@@ -19,7 +19,8 @@ class MetaDataParallel(nn.Module):
     reducer would fight that, so this wrapper does what is left of DDP's job:
     it broadcasts parameters and buffers from rank 0 when it is built, so
     every rank starts from identical meta-weights, and it forwards
-    ``train_step``, ``val_step`` and ``test_step`` to the module.
+    ``train_step`` to the module (the few-shot evaluation loops call the
+    unwrapped model's ``fewshot_step``).
 
     It works on CPU with gloo and on CUDA with NCCL alike: it takes no
     ``device_ids`` and never calls ``torch.cuda.set_device``.  Use it with::
@@ -53,11 +54,3 @@ class MetaDataParallel(nn.Module):
                    optim_wrapper: Any) -> Dict[str, torch.Tensor]:
         """Run one (meta-)training step of the wrapped module."""
         return self.module.train_step(data, optim_wrapper)
-
-    def val_step(self, data: Union[dict, tuple, list]) -> list:
-        """Run the wrapped module's ``val_step``."""
-        return self.module.val_step(data)
-
-    def test_step(self, data: Union[dict, tuple, list]) -> list:
-        """Run the wrapped module's ``test_step``."""
-        return self.module.test_step(data)

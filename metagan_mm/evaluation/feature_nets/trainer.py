@@ -93,8 +93,9 @@ def build_train_dataset(dataset_cfg: Dict[str, Any],
             'train_feature_extractor: the class data set has no class split, '
             'so seen and unseen classes cannot be told apart and the feature '
             'network could see the evaluation classes. Fix: give the data '
-            'set a split (see docs/data.md), or pass allow_no_split=True '
-            '(--allow-no-split) if it holds meta-training classes only.')
+            'set a split (README, "Class splits"), or pass '
+            'allow_no_split=True (--allow-no-split) if it holds '
+            'meta-training classes only.')
     dataset = DATASETS.build(cfg)
     if getattr(dataset, 'split_part', None) != 'train':
         raise RuntimeError('train_feature_extractor: the data set was not '

@@ -1,0 +1,50 @@
+"""Side by side: bench_inner_loop cells of two trees, alternating order.
+
+The record of how redesign_inner_loop_cpu1t_run*.txt were made (issue 11):
+``python redesign_side_by_side.py 4,16 1`` with the tree before the
+redesign checked out at /work/wt-before (``git worktree add ... c18265a``)
+and the redesigned one at /work/wt-core.
+"""
+import subprocess
+import sys
+import time
+
+PY = '/work/main/.venv/bin/python'
+TREES = {'before': '/work/wt-before', 'after': '/work/wt-core'}
+ALGS = ['reptile', 'maml-fo', 'maml-so', 'meta-sgd']
+TS = [int(t) for t in sys.argv[1].split(',')] if len(sys.argv) > 1 else [4, 16]
+ITERS = sys.argv[2] if len(sys.argv) > 2 else '2'
+
+
+def cell(tree, alg, t, b):
+    cmd = [PY, 'benchmarks/bench_inner_loop.py', '--device', 'cpu', '--iters',
+           ITERS, '--base-channels', '64', '--chunk', 'auto', '--in-process',
+           '--cell', f'{alg},{t},{b},5']
+    out = subprocess.run(cmd, cwd=TREES[tree], check=True, capture_output=True,
+                         text=True, env={'PYTHONPATH': TREES[tree], 'OMP_NUM_THREADS': '1',
+                                         'PATH': '/usr/bin:/bin'})
+    sec, mem = out.stdout.strip().splitlines()[-1].split()
+    return t / float(sec), float(mem)
+
+
+print(f'# bench_inner_loop cells, before (c18265a) vs after, alternating '
+      f'order; K=4 Q=4, 5 Adam steps, FIGR DCGAN base 64, chunk auto, '
+      f'iters {ITERS}; 1 thread (OMP_NUM_THREADS=1), shared machine; tasks/s (peak RSS growth MB)', flush=True)
+print('| algorithm | T | mode | before t/s | after t/s | after/before | '
+      'mem before / after MB |', flush=True)
+print('| --- | --- | --- | --- | --- | --- | --- |', flush=True)
+n = 0
+start = time.time()
+for alg in ALGS:
+    for t in TS:
+        for b in (1, 0):
+            order = ['before', 'after'] if n % 2 == 0 else ['after', 'before']
+            n += 1
+            res = {tree: cell(tree, alg, t, b) for tree in order}
+            mode = 'batched' if b else 'sequential'
+            print(f'| {alg} | {t} | {mode} | {res["before"][0]:.2f} | '
+                  f'{res["after"][0]:.2f} | '
+                  f'{res["after"][0] / res["before"][0]:.2f} | '
+                  f'{res["before"][1]:.0f} / {res["after"][1]:.0f} |',
+                  flush=True)
+print(f'# total {time.time() - start:.0f} s', flush=True)
