@@ -22,7 +22,8 @@ FIGR's setting with FIGR's networks.  The facts taken from that code:
 About 17.9M generator and 18.0M discriminator parameters at 32x32 and
 1 channel, twenty times the 1.73M (G + D) of the project's own
 ``FIGRDCGANGenerator`` / ``FIGRDCGANDiscriminator`` (a lighter DCGAN with
-4x4 strided convolutions and channel-wise LayerNorm in FIGR's spirit).  No buffers, so both run under ``torch.func.vmap``.
+4x4 strided convolutions and channel-wise LayerNorm in FIGR's spirit).
+No buffers, so both run under ``torch.func.vmap``.
 """
 from typing import Tuple
 
