@@ -1,5 +1,6 @@
 # maml meta-GAN on the embedded glyph data set (no download), CPU-sized:
-# quarter-width FIGR nets, 4 tasks of 4 support + 4 query images.
+# the project's FIGR-spirit DCGAN at quarter width, 4 tasks of 4 support + 4
+# query images.
 _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/models/maml_ln-dcgan_32x32.py',

@@ -1,8 +1,9 @@
-# FIGR's Reptile meta-GAN on Omniglot at a CPU budget: the README's Omniglot
-# grid. FIGR's nets at half width (base_channels=32), 5 inner steps, 4 tasks
-# per meta-batch, outer Adam 5e-4, 6000 meta-iterations: about 75 minutes on
-# one core of a 2-core machine. Meta-trains on 4 alphabets, shows unseen
-# Tagalog / Early_Aramaic characters every 500 iterations.
+# Reptile meta-GAN on Omniglot at a CPU budget: the README's Omniglot grid.
+# The project's FIGR-spirit DCGAN at half width (base_channels=32; not
+# FIGR's own nets), 5 inner steps, 4 tasks per meta-batch, outer Adam 5e-4,
+# 6000 meta-iterations: about 75 minutes on one core of a 2-core machine.
+# Meta-trains on 4 alphabets, shows unseen Tagalog / Early_Aramaic
+# characters every 500 iterations.
 #   METAGAN_OMNIGLOT=../shared/data/omniglot OMP_NUM_THREADS=1 \
 #   python tools/train.py configs/reptile/reptile_ln-dcgan-half_1xb4-6kiters_omniglot-32x32.py
 _base_ = ['./reptile_ln-dcgan_1xb8-100kiters_omniglot-32x32.py']

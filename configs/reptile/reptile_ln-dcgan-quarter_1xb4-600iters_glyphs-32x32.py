@@ -1,4 +1,5 @@
-# Quick start: a short Reptile meta-GAN run (FIGR DCGAN, WGAN-GP, 4 shots)
+# Quick start: a short Reptile meta-GAN run (a DCGAN with channel-wise
+# LayerNorm in FIGR's spirit, WGAN-GP, 4 shots)
 # on the embedded glyph data set; no download. Writes checkpoints and
 # samples/fewshot_iter_*.png grids (support row | adapted generations) for
 # unseen glyph classes.
@@ -12,10 +13,11 @@ _base_ = [
 # a plain list builds mmengine's Evaluator (mmagic's 'Evaluator' has another API)
 test_evaluator = {{_base_.fewshot_metrics}}
 
-# Quick-start budget (a few CPU minutes): FIGR's nets at a quarter of the
+# Quick-start budget (a few CPU minutes): these nets at a quarter of the
 # width, 5 inner steps instead of 10, 4 tasks per meta-batch, a larger
 # outer learning rate. configs/reptile/reptile_ln-dcgan_1xb8-100kiters_omniglot-32x32.py
-# has FIGR's full setting.
+# has the full width and steps, reptile_figr-dcgan_1xb1-100kiters_omniglot-32x32.py
+# FIGR's own networks and setting.
 model = dict(
     generator=dict(base_channels=16),
     discriminator=dict(base_channels=16),

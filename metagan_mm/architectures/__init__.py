@@ -1,10 +1,24 @@
-"""FIGR architectures (plain nn.Modules; registration happens elsewhere)."""
+"""Generator/discriminator architectures (plain nn.Modules; registration
+happens in :mod:`metagan_mm.models.architectures` and
+:mod:`metagan_mm.models.conditioned_architectures`).
+
+* ``FIGRDCGAN*`` / ``FIGRResNet*``: the project's own lighter networks in
+  FIGR's spirit (LayerNorm, no running statistics), not FIGR's layers.
+* ``FIGROriginalDCGAN*`` / ``FIGROriginalResNet*``: FIGR's published
+  networks layer for layer (``model.py`` of FIGR's code).
+* The conditioned networks (support-set encoders, conditioned G and D) of
+  conditional meta-GANs.
+"""
 from ._conditioning import check_condition_sizes
 from .concat_dcgan_generator import ConcatConditionDCGANGenerator
 from .faml_discriminator import FAMLDiscriminator
 from .faml_encoder import FAMLEncoder
 from .faml_generator import FAMLGenerator
 from .figr_dcgan import FIGRDCGANDiscriminator, FIGRDCGANGenerator
+from .figr_original_dcgan import (FIGROriginalDCGANDiscriminator,
+                                  FIGROriginalDCGANGenerator)
+from .figr_original_resnet import (FIGROriginalResNetDiscriminator,
+                                   FIGROriginalResNetGenerator)
 from .figr_resnet import FIGRResNetDiscriminator, FIGRResNetGenerator
 from .projection_dcgan_discriminator import ProjectionDCGANDiscriminator
 from .support_set_encoder import SupportSetEncoder
@@ -17,6 +31,8 @@ CONDITIONED_ARCHITECTURES = (SupportSetEncoder, ConcatConditionDCGANGenerator,
 
 __all__ = ['FIGRDCGANGenerator', 'FIGRDCGANDiscriminator',
            'FIGRResNetGenerator', 'FIGRResNetDiscriminator',
+           'FIGROriginalDCGANGenerator', 'FIGROriginalDCGANDiscriminator',
+           'FIGROriginalResNetGenerator', 'FIGROriginalResNetDiscriminator',
            'SupportSetEncoder', 'ConcatConditionDCGANGenerator',
            'ProjectionDCGANDiscriminator', 'FAMLEncoder', 'FAMLGenerator',
            'FAMLDiscriminator', 'check_condition_sizes',

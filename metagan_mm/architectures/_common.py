@@ -1,4 +1,4 @@
-"""Shared checks and layers for the FIGR architectures (plain torch)."""
+"""Shared checks and layers for the architectures (plain torch)."""
 from torch import nn
 
 SCALES = (32, 64)

@@ -1,4 +1,7 @@
-"""FIGR-style ResNet generator/discriminator with LayerNorm (plain nn.Module).
+"""A ResNet GAN with channel-wise LayerNorm in FIGR's spirit (plain nn.Module).
+
+Not FIGR's own ResNet (that one is in :mod:`.figr_original_resnet`): one
+pre-activation residual block per resolution with 1x1 skip convolutions.
 
 No running statistics anywhere, so both networks run under ``torch.func.vmap``.
 """

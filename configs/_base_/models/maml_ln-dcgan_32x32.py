@@ -1,4 +1,4 @@
-# MAML meta-GAN (DAWSON-style) with FIGR's DCGAN nets at 32x32, 1 channel:
+# MAML meta-GAN (DAWSON-style) with the project's FIGR-spirit DCGAN at 32x32, 1 channel:
 # the Reptile model config (same nets, preprocessor, outer optimisers) with
 # MAML's options. Support = the first 4 images of a task, query = the next 4
 # (dataset k_shot and num_query). Inner SGD, 5 steps; second order unless

@@ -1,5 +1,7 @@
-# Reptile meta-GAN with FIGR's DCGAN-style nets (LayerNorm) at 32x32, 1 channel,
-# FIGR's hyper-parameters: 10 inner steps, inner lr 1e-3, outer Adam 1e-4, WGAN-GP.
+# Reptile meta-GAN with the project's DCGAN (channel-wise LayerNorm, in FIGR's
+# spirit; not FIGR's own nets, which are FIGROriginalDCGAN*) at 32x32, 1 channel,
+# FIGR's step counts and rates (10 inner steps, inner lr 1e-3, outer lr 1e-4,
+# WGAN-GP) with Adam inside, where FIGR's code uses SGD.
 model = dict(
     type='ReptileGAN',
     data_preprocessor=dict(
