@@ -27,10 +27,9 @@ import torch
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from metagan_mm.architectures import (FIGRDCGANDiscriminator,  # noqa: E402
-                                      FIGRDCGANGenerator)
-from metagan_mm.core import InnerLoop, InnerLoopConfig, Reptile  # noqa: E402
-from metagan_mm.core.gan_losses import d_loss, g_loss  # noqa: E402
+from metagan_mm.architectures import FIGRDCGANDiscriminator, FIGRDCGANGenerator
+from metagan_mm.core import InnerLoop, InnerLoopConfig, Reptile
+from metagan_mm.core.gan_losses import d_loss, g_loss
 
 T, K, STEPS, SIZE, NZ = 8, 4, 10, 32, 100
 CONFIG = osp.join(ROOT, 'configs', 'reptile',
@@ -58,8 +57,12 @@ def sync(device):
 
 def bench_bare(device, iters, batched):
     gen, disc = nets(device)
-    cfg = InnerLoopConfig(steps=STEPS, g_lr=1e-3, d_lr=1e-3, optimizer='adam',
-                          batching=dict(mode='vmap' if batched else 'loop'))
+    cfg = InnerLoopConfig(
+        steps=STEPS,
+        g_lr=1e-3,
+        d_lr=1e-3,
+        optimizer='adam',
+        batching=dict(mode='vmap' if batched else 'loop'))
     loop, algo = InnerLoop(gen, disc, cfg), Reptile()
     opt_g = torch.optim.Adam(gen.parameters(), 1e-4, betas=(0.5, 0.9))
     opt_d = torch.optim.Adam(disc.parameters(), 1e-4, betas=(0.5, 0.9))
@@ -112,8 +115,7 @@ def bench_figr_reference(device, iters):
                 og.step()
             for acc, p0, p1 in zip(g_acc, gen.parameters(), g_t.parameters()):
                 acc += (p0.detach() - p1.detach()) / T
-            for acc, p0, p1 in zip(d_acc, disc.parameters(),
-                                   d_t.parameters()):
+            for acc, p0, p1 in zip(d_acc, disc.parameters(), d_t.parameters()):
                 acc += (p0.detach() - p1.detach()) / T
         for module, acc, opt in ((gen, g_acc, opt_g), (disc, d_acc, opt_d)):
             for p, g in zip(module.parameters(), acc):
@@ -173,8 +175,8 @@ def main():
     rows = []
     for batched in (True, False):
         tag = 'batched' if batched else 'sequential'
-        rows.append((f'bare ({tag})', bench_bare(device, args.iters, batched),
-                     ''))
+        rows.append((f'bare ({tag})', bench_bare(device, args.iters,
+                                                 batched), ''))
         if not args.no_runner and device.type == 'cpu':
             sec, note = bench_runner(args.iters, batched)
             rows.append((f'runner ({tag})', sec, note))

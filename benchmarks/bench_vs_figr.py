@@ -50,8 +50,8 @@ import torch
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from metagan_mm.architectures import (  # noqa: E402
-    FIGROriginalDCGANDiscriminator, FIGROriginalDCGANGenerator)
+from metagan_mm.architectures import (FIGROriginalDCGANDiscriminator,
+                                      FIGROriginalDCGANGenerator)
 
 CONFIG = osp.join(ROOT, 'configs', 'reptile',
                   'reptile_figr-dcgan_1xb1-100kiters_omniglot-32x32.py')
@@ -102,15 +102,18 @@ def figr_gradient_penalty(disc, real, fake):
     eps = torch.rand(real.shape[0], 1).view(-1, 1, 1, 1)
     x = (eps * real + (1 - eps) * fake).detach().requires_grad_(True)
     out = disc(x)
-    grad = torch.autograd.grad(out, x, torch.ones_like(out),
-                               create_graph=True)[0]
+    grad = torch.autograd.grad(
+        out, x, torch.ones_like(out), create_graph=True)[0]
     return ((grad.norm(2, dim=1) - 1)**2).mean() * GP_WEIGHT
 
 
 class FIGRReference:
     """One FIGR meta-iteration per call, as FIGR's ``train.py`` runs it."""
 
-    def __init__(self, inner: str, base_channels: int, data: torch.Tensor,
+    def __init__(self,
+                 inner: str,
+                 base_channels: int,
+                 data: torch.Tensor,
                  seed: int = 0) -> None:
         torch.manual_seed(seed)
         self.rng = np.random.default_rng(seed)
@@ -122,8 +125,10 @@ class FIGRReference:
 
         self.g, self.d = pair()  # meta-models
         self.task_g, self.task_d = pair()  # FIGR's meta_g / meta_d
-        self.outer = [torch.optim.Adam(m.parameters(), lr=OUTER_LR)
-                      for m in (self.g, self.d)]
+        self.outer = [
+            torch.optim.Adam(m.parameters(), lr=OUTER_LR)
+            for m in (self.g, self.d)
+        ]
         opt = {'sgd': torch.optim.SGD, 'adam': torch.optim.Adam}[inner]
         self.opt_g = opt(self.task_g.parameters(), lr=INNER_LR)
         self.opt_d = opt(self.task_d.parameters(), lr=INNER_LR)
@@ -199,7 +204,10 @@ def make_gate_hook():
         def before_train_epoch(self, runner) -> None:
             self._wait()
 
-        def after_train_iter(self, runner, batch_idx, data_batch=None,
+        def after_train_iter(self,
+                             runner,
+                             batch_idx,
+                             data_batch=None,
                              outputs=None) -> None:
             self.end = time.perf_counter()
             self.done.set()
@@ -219,26 +227,38 @@ class RunnerVariant:
         from metagan_mm.utils.runner_setup import build_runner
         glyphs = Config.fromfile(GLYPHS).train_dataloader.dataset.dataset
         options = {
-            'experiment_name': f'bench_vs_figr_{tag}',
-            'log_level': 'WARNING',
-            'model.generator.base_channels': base_channels,
-            'model.discriminator.base_channels': base_channels,
-            'model.inner_loop.optimizer': inner,
-            'train_dataloader.batch_size': tasks,
-            'train_dataloader.num_workers': 0,
-            'train_dataloader.persistent_workers': False,
-            'train_dataloader.dataset.dataset': dict(_delete_=True,
-                                                     **glyphs.to_dict()),
-            'train_cfg.max_iters': iters,
+            'experiment_name':
+            f'bench_vs_figr_{tag}',
+            'log_level':
+            'WARNING',
+            'model.generator.base_channels':
+            base_channels,
+            'model.discriminator.base_channels':
+            base_channels,
+            'model.inner_loop.optimizer':
+            inner,
+            'train_dataloader.batch_size':
+            tasks,
+            'train_dataloader.num_workers':
+            0,
+            'train_dataloader.persistent_workers':
+            False,
+            'train_dataloader.dataset.dataset':
+            dict(_delete_=True, **glyphs.to_dict()),
+            'train_cfg.max_iters':
+            iters,
             'custom_hooks': [],
-            'default_hooks.checkpoint.interval': 10**9,
-            'default_hooks.checkpoint.save_last': False,
-            'default_hooks.logger.interval': 10**9,
+            'default_hooks.checkpoint.interval':
+            10**9,
+            'default_hooks.checkpoint.save_last':
+            False,
+            'default_hooks.logger.interval':
+            10**9,
         }
         if inner == 'adam':  # torch.optim.Adam's defaults, as the reference
             options['model.inner_loop.betas'] = (0.9, 0.999)
-        self.runner = build_runner(CONFIG, work_dir=osp.join(work_dir, tag),
-                                   cfg_options=options)
+        self.runner = build_runner(
+            CONFIG, work_dir=osp.join(work_dir, tag), cfg_options=options)
         self.gate = make_gate_hook()(self.runner.message_hub.instance_name)
         self.runner.register_hook(self.gate)
         self.threads, self.error = threads, None
@@ -262,8 +282,8 @@ class RunnerVariant:
                 f'runner failed: {self.error!r}') from self.error
 
     def batched(self) -> str:
-        mapper = getattr(getattr(self.runner.model, 'inner_loop', None),
-                         'mapper', None)
+        mapper = getattr(
+            getattr(self.runner.model, 'inner_loop', None), 'mapper', None)
         flag = getattr(mapper, 'last_batched', None)
         return '?' if flag is None else ('vmap' if flag else 'sequential')
 
@@ -289,16 +309,25 @@ def glyph_tensor() -> torch.Tensor:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--rounds', type=int, default=3,
-                        help='timed rounds (each variant once per round)')
+    parser.add_argument(
+        '--rounds',
+        type=int,
+        default=3,
+        help='timed rounds (each variant once per round)')
     parser.add_argument('--warmup', type=int, default=1)
-    parser.add_argument('--inner', nargs='+', default=['sgd', 'adam'],
-                        choices=['sgd', 'adam'])
-    parser.add_argument('--mb8-inner', nargs='*', default=['sgd'],
-                        choices=['sgd', 'adam'],
-                        help='inner optimisers of the meta-batch 8 runner')
-    parser.add_argument('--base-channels', type=int, default=64,
-                        help="FIGR's hidden_size: 64; less for a smoke run")
+    parser.add_argument(
+        '--inner', nargs='+', default=['sgd', 'adam'], choices=['sgd', 'adam'])
+    parser.add_argument(
+        '--mb8-inner',
+        nargs='*',
+        default=['sgd'],
+        choices=['sgd', 'adam'],
+        help='inner optimisers of the meta-batch 8 runner')
+    parser.add_argument(
+        '--base-channels',
+        type=int,
+        default=64,
+        help="FIGR's hidden_size: 64; less for a smoke run")
     parser.add_argument('--threads', type=int, default=torch.get_num_threads())
     parser.add_argument('--note', default='', help='a line for the header')
     args = parser.parse_args()
@@ -330,8 +359,8 @@ def main() -> None:
             run = RunnerVariant(f'mb{tasks}_{inner}', tasks, inner,
                                 args.base_channels, iters, args.threads,
                                 work_dir)
-            variants.append((f'runner mb{tasks} ({inner})', inner, tasks,
-                             run.step, run))
+            variants.append(
+                (f'runner mb{tasks} ({inner})', inner, tasks, run.step, run))
         n_params = sum(p.numel() for p in FIGROriginalDCGANGenerator(
             NZ, SIZE, 1, args.base_channels).parameters()) + sum(
                 p.numel() for p in FIGROriginalDCGANDiscriminator(
@@ -346,8 +375,10 @@ def main() -> None:
                 sec = step()
                 delta = sampler.peak - base
                 tag = 'warm-up' if rnd < args.warmup else 'timed'
-                print(f'round {rnd} {tag:7} {name:22} {sec:8.3f} s  '
-                      f'peak RSS delta {delta / 2**20:7.0f} MiB', flush=True)
+                print(
+                    f'round {rnd} {tag:7} {name:22} {sec:8.3f} s  '
+                    f'peak RSS delta {delta / 2**20:7.0f} MiB',
+                    flush=True)
                 if rnd >= args.warmup:
                     times[name].append(sec)
                     deltas[name].append(delta)
@@ -356,9 +387,10 @@ def main() -> None:
                 run.thread.join(timeout=600)
         print(f'# load average after: {os.getloadavg()}')
         print()
-        print('| variant | inner optimiser | tasks / meta-iter | s / meta-iter '
-              '(median) | tasks/s | vs figr-ref (same inner opt.) | peak RSS '
-              'delta (MiB) | inner loops |')
+        print(
+            '| variant | inner optimiser | tasks / meta-iter | s / meta-iter '
+            '(median) | tasks/s | vs figr-ref (same inner opt.) | peak RSS '
+            'delta (MiB) | inner loops |')
         print('|---|---|---|---|---|---|---|---|')
         for name, inner, tasks, _, run in variants:
             sec = median(times[name])

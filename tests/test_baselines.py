@@ -1,11 +1,12 @@
-"""Baselines: pooled (transfer) gradients, from-scratch adaptation, TransferGAN."""
+"""Baselines: pooled (transfer) gradients, from-scratch adaptation,
+TransferGAN."""
 import copy
 
 import pytest
 import torch
 import torch.nn.functional as F
-from meta_gan_helpers import (batch, build, message_hub,  # noqa: F401
-                              model_cfg, optim, params)
+from meta_gan_helpers import message_hub  # noqa: F401
+from meta_gan_helpers import batch, build, model_cfg, optim, params
 from torch import nn
 
 from metagan_mm.core import InnerLoop, InnerLoopConfig, Pooled
@@ -65,28 +66,28 @@ def reference_grads(G, D, real, z_d, alpha, z_g, loss, gp_weight):
 def test_pooled_gradients_equal_autograd_of_pooled_gan_loss(loss):
     torch.manual_seed(0)
     G, D = TinyG().double(), TinyD().double()
-    loop = InnerLoop(G, D, InnerLoopConfig(steps=2, loss=loss,
-                                           gp_weight=10.0))
+    loop = InnerLoop(G, D, InnerLoopConfig(steps=2, loss=loss, gp_weight=10.0))
     algo = Pooled()
     T, N = 3, 4
     tasks = torch.rand(T, N, 1, 2, 2, dtype=torch.float64) * 2 - 1
-    rand = algo.sample_randomness(loop, T, N,
-                                  torch.Generator().manual_seed(1))
+    rand = algo.sample_randomness(loop, T, N, torch.Generator().manual_seed(1))
     assert rand['z_d'].shape == (T, N, NZ) and rand['alpha'].shape == (T, N)
-    before = {k: v.clone() for k, v in
-              list(G.state_dict().items()) + list(D.state_dict().items())}
+    before = {
+        k: v.clone()
+        for k, v in list(G.state_dict().items()) + list(D.state_dict().items())
+    }
     out = algo.meta_gradients(loop, tasks, rand)
     g_grads, d_grads = out.grads['generator'], out.grads['discriminator']
     logs = out.logs
 
     ref_g, ref_d, d_val, g_val = reference_grads(
         G, D, tasks.reshape(T * N, 1, 2, 2), rand['z_d'].reshape(T * N, NZ),
-        rand['alpha'].reshape(T * N), rand['z_g'].reshape(T * N, NZ), loss,
-        10.0)
+        rand['alpha'].reshape(T * N), rand['z_g'].reshape(T * N,
+                                                          NZ), loss, 10.0)
     assert list(g_grads) == [k for k, _ in G.named_parameters()]
     assert list(d_grads) == [k for k, _ in D.named_parameters()]
-    for got, want in zip(list(g_grads.values()) + list(d_grads.values()),
-                         ref_g + ref_d):
+    for got, want in zip(
+            list(g_grads.values()) + list(d_grads.values()), ref_g + ref_d):
         torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)
     assert any(float(g.abs().max()) > 0 for g in g_grads.values())
     # logs shaped like Reptile's
@@ -100,8 +101,8 @@ def test_pooled_gradients_equal_autograd_of_pooled_gan_loss(loss):
     # the modules' own weights are untouched and hold no .grad
     for k, v in list(G.state_dict().items()) + list(D.state_dict().items()):
         assert torch.equal(v, before[k])
-    assert all(p.grad is None for p in list(G.parameters()) +
-               list(D.parameters()))
+    assert all(
+        p.grad is None for p in list(G.parameters()) + list(D.parameters()))
 
 
 def test_pooled_non_finite_loss_skips_every_task_with_zero_grads():
@@ -132,8 +133,9 @@ def test_random_fewshot_init_starts_from_fresh_repeatable_weights():
     for k in meta_g:
         assert init_a[k].shape == meta_g[k].shape
         assert torch.equal(init_a[k], init_b[k]), k  # repeatable
-    weights = [k for k in meta_g if k.endswith('weight')
-               and meta_g[k].dim() > 1]
+    weights = [
+        k for k in meta_g if k.endswith('weight') and meta_g[k].dim() > 1
+    ]
     assert weights
     for k in weights:
         assert not torch.equal(init_a[k], meta_g[k]), k  # not the meta-weights
@@ -148,8 +150,7 @@ def test_random_fewshot_init_starts_from_fresh_repeatable_weights():
     model_meta = build(model_cfg())
     model_meta.load_state_dict(model.state_dict())
     from_meta, _ = model_meta.adapt(support, steps=2, seed=5)
-    assert any(not torch.allclose(adapted_a[k], from_meta[k])
-               for k in meta_g)
+    assert any(not torch.allclose(adapted_a[k], from_meta[k]) for k in meta_g)
     # meta-weights and the global RNG are untouched
     for k, v in params(model.generator).items():
         assert torch.equal(v, meta_g[k]), k

@@ -1,8 +1,8 @@
 """FIGR's own networks: parameter counts, shapes, vmap and one Reptile step."""
 import pytest
 import torch
-from meta_gan_helpers import (batch, build, message_hub,  # noqa: F401
-                              model_cfg, optim, params)
+from meta_gan_helpers import message_hub  # noqa: F401
+from meta_gan_helpers import batch, build, model_cfg, optim, params
 
 from metagan_mm.architectures import (FIGROriginalDCGANDiscriminator,
                                       FIGROriginalDCGANGenerator,
@@ -114,8 +114,8 @@ def test_parameter_counts_at_64x64_equal_figr():
 @pytest.mark.parametrize('channels', [1, 3])
 def test_shapes_range_and_vmap(gcls, dcls, scale, channels):
     torch.manual_seed(0)
-    g = gcls(noise_size=10, out_scale=scale, out_channels=channels,
-             base_channels=2)
+    g = gcls(
+        noise_size=10, out_scale=scale, out_channels=channels, base_channels=2)
     d = dcls(in_scale=scale, in_channels=channels, base_channels=2)
     assert g.noise_size == 10 and gcls().noise_size == 100
     with torch.no_grad():
@@ -133,8 +133,10 @@ def test_shapes_range_and_vmap(gcls, dcls, scale, channels):
             out = torch.func.vmap(
                 lambda q, net=net, x=x: functional_call(net, q, None, x))(
                     stacked)
-            ref = functional_call(net, {k: 2 * v for k, v in p.items()},
-                                  None, x)
+            ref = functional_call(net, {
+                k: 2 * v
+                for k, v in p.items()
+            }, None, x)
             torch.testing.assert_close(out[1], ref, rtol=1e-4, atol=1e-5)
 
 
@@ -148,11 +150,12 @@ def test_bad_arch_args():
 @pytest.mark.parametrize('arch', ['DCGAN', 'ResNet'])
 @pytest.mark.parametrize('batched', [False, True])
 def test_reptile_meta_trains_figr_nets_for_one_step(arch, batched):
-    cfg = model_cfg(batched=batched)
-    cfg['generator'].update(type=f'FIGROriginal{arch}Generator',
-                            base_channels=2)
-    cfg['discriminator'].update(type=f'FIGROriginal{arch}Discriminator',
-                                base_channels=2)
+    cfg = model_cfg()
+    cfg['inner_loop']['batching'] = dict(mode='vmap' if batched else 'loop')
+    cfg['generator'].update(
+        type=f'FIGROriginal{arch}Generator', base_channels=2)
+    cfg['discriminator'].update(
+        type=f'FIGROriginal{arch}Discriminator', base_channels=2)
     model = build(cfg)
     before = params(model)
     logs = model.train_step(batch(), optim(model, lr=1.0))
@@ -160,5 +163,4 @@ def test_reptile_meta_trains_figr_nets_for_one_step(arch, batched):
     assert set(after) == set(before)
     assert all(torch.isfinite(v).all() for v in after.values())
     assert any(not torch.equal(before[k], after[k]) for k in before)
-    assert all(torch.isfinite(torch.as_tensor(v)).all()
-               for v in logs.values())
+    assert all(torch.isfinite(torch.as_tensor(v)).all() for v in logs.values())

@@ -30,15 +30,13 @@ def test_metafile_lists_exactly_the_configs_of_its_folder(folder):
         listed.append(model['Config'])
     assert len(listed) == len(set(listed)), 'a config is listed twice'
     present = sorted(
-        osp.relpath(p, REPO_ROOT)
-        for p in glob.glob(osp.join(folder, '*.py')))
+        osp.relpath(p, REPO_ROOT) for p in glob.glob(osp.join(folder, '*.py')))
     assert sorted(listed) == present
 
 
 def test_every_algorithm_folder_has_a_readme_and_metafile():
-    assert {osp.basename(f) for f in FOLDERS} >= {
-        'reptile', 'maml', 'meta-sgd', 'baselines'
-    }
+    assert {osp.basename(f)
+            for f in FOLDERS} >= {'reptile', 'maml', 'meta-sgd', 'baselines'}
     for folder in FOLDERS:
         assert osp.isfile(osp.join(folder, 'README.md'))
         assert osp.isfile(osp.join(folder, 'metafile.yml'))

@@ -3,8 +3,8 @@ import copy
 
 import pytest
 import torch
-from meta_gan_helpers import (NZ, batch, build, message_hub,  # noqa: F401
-                              model_cfg, optim, params)
+from meta_gan_helpers import message_hub  # noqa: F401
+from meta_gan_helpers import NZ, batch, build, model_cfg, optim, params
 
 from metagan_mm.models import MetaTrainingError
 
@@ -15,15 +15,15 @@ def test_reptile_step_is_mean_of_adapted_weights():
     before_g = params(model.generator)
     tasks = model.data_preprocessor(copy.deepcopy(data), True)['inputs']
     rand = model.sample_task_randomness([0, 1], 4)
-    result, batched = model.inner_loop.replace(
-        batching=dict(mode='loop')).adapt_tasks(tasks, rand)
+    result, batched = model.inner_loop.replace(batching=dict(
+        mode='loop')).adapt_tasks(tasks, rand)
     assert not batched
     expected = {k: v.mean(0) for k, v in result.params['generator'].items()}
     model.train_step(data, optim(model, lr=1.0))  # theta - 1*(theta - mean)
     after_g = params(model.generator)
     for name in before_g:
-        torch.testing.assert_close(after_g[name], expected[name], rtol=0,
-                                   atol=1e-5)
+        torch.testing.assert_close(
+            after_g[name], expected[name], rtol=0, atol=1e-5)
     assert any(not torch.equal(before_g[k], after_g[k]) for k in before_g)
 
 
@@ -73,13 +73,13 @@ def test_nan_tasks_are_skipped_counted_and_stop_training_over_the_limit():
 
 
 def test_meta_sgd_rates_change_are_saved_and_restored():
-    cfg = model_cfg('MetaSGDGAN', num_support=2, first_order=True,
-                    min_lr=0.001)
+    cfg = model_cfg(
+        'MetaSGDGAN', num_support=2, first_order=True, min_lr=0.001)
     model = build(cfg)
     g_rates = model.algorithm.adaptation_rates()['generator']
     initial = {k: v.clone() for k, v in g_rates.items()}
-    opt = optim(model, lr=0.01,
-                names=('generator', 'discriminator', 'inner_rates'))
+    opt = optim(
+        model, lr=0.01, names=('generator', 'discriminator', 'inner_rates'))
     logs = model.train_step(batch(k_shot=2), opt)
     assert {'inner_lr_g_mean', 'inner_lr_d_min'} <= set(logs)
     g_rates = model.algorithm.adaptation_rates()['generator']
@@ -93,14 +93,15 @@ def test_meta_sgd_rates_change_are_saved_and_restored():
 
 
 def test_meta_sgd_clamps_negative_and_stops_on_non_finite_rates():
-    model = build(model_cfg('MetaSGDGAN', num_support=2, first_order=True,
-                            min_lr=0.001))
-    opt = optim(model, lr=0.01,
-                names=('generator', 'discriminator', 'inner_rates'))
+    model = build(
+        model_cfg('MetaSGDGAN', num_support=2, first_order=True, min_lr=0.001))
+    opt = optim(
+        model, lr=0.01, names=('generator', 'discriminator', 'inner_rates'))
     with torch.no_grad():
         next(iter(model.inner_rates.g.values())).fill_(-1.0)
     model.train_step(batch(k_shot=2), opt)
-    assert float(next(iter(model.inner_rates.g.values())).detach().min()) >= 0.001
+    assert float(next(iter(
+        model.inner_rates.g.values())).detach().min()) >= 0.001
     with torch.no_grad():
         next(iter(model.inner_rates.d.values()))[..., 0] = float('inf')
     with pytest.raises(MetaTrainingError, match='non-finite learning rates'):
@@ -115,7 +116,9 @@ def test_meta_sgd_without_rate_optimizer_says_how_to_fix():
 
 def test_maml_checks_support_size_against_the_data():
     model = build(model_cfg('MAMLGAN', num_support=2, first_order=True))
-    with pytest.raises(ValueError, match='k_shot=3 support images but model.num_support=2'):
+    with pytest.raises(
+            ValueError,
+            match='k_shot=3 support images but model.num_support=2'):
         model.train_step(batch(k_shot=3), optim(model))
 
 
@@ -140,19 +143,29 @@ def test_mismatched_generator_and_discriminator_fail_at_build():
 
 def test_batchnorm_nets_from_mmagic_adapt_sequentially():
     cfg = model_cfg(
-        generator=dict(type='DCGANGenerator', output_scale=32,
-                       out_channels=1, noise_size=NZ, base_channels=16),
-        discriminator=dict(type='DCGANDiscriminator', input_scale=32,
-                           output_scale=4, out_channels=1, in_channels=1,
-                           base_channels=16))
+        generator=dict(
+            type='DCGANGenerator',
+            output_scale=32,
+            out_channels=1,
+            noise_size=NZ,
+            base_channels=16),
+        discriminator=dict(
+            type='DCGANDiscriminator',
+            input_scale=32,
+            output_scale=4,
+            out_channels=1,
+            in_channels=1,
+            base_channels=16))
     cfg['inner_loop']['batching'] = dict(mode='vmap')  # BatchNorm: loop
     model = build(cfg)
     buffers = {k: v.clone() for k, v in model.generator.named_buffers()}
     with pytest.warns(RuntimeWarning):
         logs = model.train_step(batch(), optim(model, lr=0.1))
     assert float(logs['tasks_skipped']) == 0.0
-    changed = [k for k, v in model.generator.named_buffers()
-               if v.is_floating_point() and not torch.equal(v, buffers[k])]
+    changed = [
+        k for k, v in model.generator.named_buffers()
+        if v.is_floating_point() and not torch.equal(v, buffers[k])
+    ]
     assert changed  # running stats set to the mean over tasks
 
 
@@ -160,6 +173,7 @@ def test_amp_loss_scale_is_compensated_before_the_wrapper_unscales():
     model = build(model_cfg())
 
     class Scaler:
+
         def get_scale(self):
             return 8.0
 
@@ -197,8 +211,8 @@ def test_second_order_maml_on_oom_checkpoints_then_goes_first_order(
             raise torch.OutOfMemoryError('CUDA out of memory (simulated)')
         return original(self, loop, *args, **kwargs)
 
-    monkeypatch.setattr(type(model.algorithm), 'meta_gradients',
-                        fail_second_order)
+    monkeypatch.setattr(
+        type(model.algorithm), 'meta_gradients', fail_second_order)
     logs = model.train_step(batch(k_shot=2), optim(model, lr=0.01))
     if checkpoint_fits:
         assert calls == [(False, False), (False, True)]
@@ -213,8 +227,8 @@ def test_second_order_maml_on_oom_checkpoints_then_goes_first_order(
     model.inner_loop = model.inner_loop.replace(grad_checkpoint=False)
     model.algorithm = model.build_algorithm()
     checkpoint_fits = False
-    with pytest.raises(MetaTrainingError,
-                       match='grad_checkpoint=True.*first_order=True'):
+    with pytest.raises(
+            MetaTrainingError, match='grad_checkpoint=True.*first_order=True'):
         model.train_step(batch(k_shot=2), optim(model, lr=0.01))
 
 

@@ -10,8 +10,9 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'reptile',
                   'reptile_ln-dcgan-quarter_1xb4-600iters_glyphs-32x32.py')
-OMNIGLOT_CONFIG = osp.join(REPO_ROOT, 'configs', 'reptile',
-                           'reptile_ln-dcgan_1xb8-100kiters_omniglot-32x32.py')
+OMNIGLOT_CONFIG = osp.join(
+    REPO_ROOT, 'configs', 'reptile',
+    'reptile_ln-dcgan_1xb8-100kiters_omniglot-32x32.py')
 
 
 @pytest.fixture

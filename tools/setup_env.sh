@@ -79,9 +79,9 @@ fi
 say "mmengine 0.10.7 and mmagic 1.2.0 (without their optional heavy deps)"
 "${PIP[@]}" -q --no-deps "mmengine==0.10.7" "mmagic==1.2.0"
 
-say "metagan-mm (editable) and test tools"
+say "metagan-mm (editable), test tools and linters"
 "${PIP[@]}" -q --no-deps --no-build-isolation -e "$ROOT"
-"${PIP[@]}" -q -r "$ROOT/requirements/tests.txt"
+"${PIP[@]}" -q -r "$ROOT/requirements/tests.txt" -r "$ROOT/requirements/lint.txt"
 
 say "checking the stack imports"
 "$PY" -c "import metagan_mm, mmagic.models, mmcv.ops; import torch, mmcv, mmengine, mmagic; print('torch', torch.__version__, '| mmcv', mmcv.__version__, '| mmengine', mmengine.__version__, '| mmagic', mmagic.__version__)"

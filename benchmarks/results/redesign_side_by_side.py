@@ -17,21 +17,36 @@ ITERS = sys.argv[2] if len(sys.argv) > 2 else '2'
 
 
 def cell(tree, alg, t, b):
-    cmd = [PY, 'benchmarks/bench_inner_loop.py', '--device', 'cpu', '--iters',
-           ITERS, '--base-channels', '64', '--chunk', 'auto', '--in-process',
-           '--cell', f'{alg},{t},{b},5']
-    out = subprocess.run(cmd, cwd=TREES[tree], check=True, capture_output=True,
-                         text=True, env={'PYTHONPATH': TREES[tree], 'OMP_NUM_THREADS': '1',
-                                         'PATH': '/usr/bin:/bin'})
+    cmd = [
+        PY, 'benchmarks/bench_inner_loop.py', '--device', 'cpu', '--iters',
+        ITERS, '--base-channels', '64', '--chunk', 'auto', '--in-process',
+        '--cell', f'{alg},{t},{b},5'
+    ]
+    out = subprocess.run(
+        cmd,
+        cwd=TREES[tree],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={
+            'PYTHONPATH': TREES[tree],
+            'OMP_NUM_THREADS': '1',
+            'PATH': '/usr/bin:/bin'
+        })
     sec, mem = out.stdout.strip().splitlines()[-1].split()
     return t / float(sec), float(mem)
 
 
-print(f'# bench_inner_loop cells, before (c18265a) vs after, alternating '
-      f'order; K=4 Q=4, 5 Adam steps, FIGR DCGAN base 64, chunk auto, '
-      f'iters {ITERS}; 1 thread (OMP_NUM_THREADS=1), shared machine; tasks/s (peak RSS growth MB)', flush=True)
-print('| algorithm | T | mode | before t/s | after t/s | after/before | '
-      'mem before / after MB |', flush=True)
+print(
+    f'# bench_inner_loop cells, before (c18265a) vs after, alternating '
+    f'order; K=4 Q=4, 5 Adam steps, FIGR DCGAN base 64, chunk auto, '
+    f'iters {ITERS}; 1 thread (OMP_NUM_THREADS=1), shared machine; '
+    'tasks/s (peak RSS growth MB)',
+    flush=True)
+print(
+    '| algorithm | T | mode | before t/s | after t/s | after/before | '
+    'mem before / after MB |',
+    flush=True)
 print('| --- | --- | --- | --- | --- | --- | --- |', flush=True)
 n = 0
 start = time.time()
@@ -42,9 +57,10 @@ for alg in ALGS:
             n += 1
             res = {tree: cell(tree, alg, t, b) for tree in order}
             mode = 'batched' if b else 'sequential'
-            print(f'| {alg} | {t} | {mode} | {res["before"][0]:.2f} | '
-                  f'{res["after"][0]:.2f} | '
-                  f'{res["after"][0] / res["before"][0]:.2f} | '
-                  f'{res["before"][1]:.0f} / {res["after"][1]:.0f} |',
-                  flush=True)
+            print(
+                f'| {alg} | {t} | {mode} | {res["before"][0]:.2f} | '
+                f'{res["after"][0]:.2f} | '
+                f'{res["after"][0] / res["before"][0]:.2f} | '
+                f'{res["before"][1]:.0f} / {res["after"][1]:.0f} |',
+                flush=True)
 print(f'# total {time.time() - start:.0f} s', flush=True)

@@ -15,8 +15,7 @@ model = dict(
 optim_wrapper = dict(
     generator=dict(optimizer=dict(lr=5e-4)),
     discriminator=dict(optimizer=dict(lr=5e-4)))
-train_dataloader = dict(
-    batch_size=4, num_workers=0, persistent_workers=False)
+train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False)
 
 train_cfg = dict(type='MetaIterBasedTrainLoop', max_iters=6000)
 default_hooks = dict(

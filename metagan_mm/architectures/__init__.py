@@ -29,11 +29,12 @@ CONDITIONED_ARCHITECTURES = (SupportSetEncoder, ConcatConditionDCGANGenerator,
                              ProjectionDCGANDiscriminator, FAMLEncoder,
                              FAMLGenerator, FAMLDiscriminator)
 
-__all__ = ['FIGRDCGANGenerator', 'FIGRDCGANDiscriminator',
-           'FIGRResNetGenerator', 'FIGRResNetDiscriminator',
-           'FIGROriginalDCGANGenerator', 'FIGROriginalDCGANDiscriminator',
-           'FIGROriginalResNetGenerator', 'FIGROriginalResNetDiscriminator',
-           'SupportSetEncoder', 'ConcatConditionDCGANGenerator',
-           'ProjectionDCGANDiscriminator', 'FAMLEncoder', 'FAMLGenerator',
-           'FAMLDiscriminator', 'check_condition_sizes',
-           'CONDITIONED_ARCHITECTURES']
+__all__ = [
+    'FIGRDCGANGenerator', 'FIGRDCGANDiscriminator', 'FIGRResNetGenerator',
+    'FIGRResNetDiscriminator', 'FIGROriginalDCGANGenerator',
+    'FIGROriginalDCGANDiscriminator', 'FIGROriginalResNetGenerator',
+    'FIGROriginalResNetDiscriminator', 'SupportSetEncoder',
+    'ConcatConditionDCGANGenerator', 'ProjectionDCGANDiscriminator',
+    'FAMLEncoder', 'FAMLGenerator', 'FAMLDiscriminator',
+    'check_condition_sizes', 'CONDITIONED_ARCHITECTURES'
+]

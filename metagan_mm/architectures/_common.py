@@ -5,8 +5,12 @@ SCALES = (32, 64)
 CHANNELS = (1, 3)
 
 
-def check_arch_args(cls: str, scale_key: str, scale: int, ch_key: str,
-                    channels: int, noise_size: int = 1,
+def check_arch_args(cls: str,
+                    scale_key: str,
+                    scale: int,
+                    ch_key: str,
+                    channels: int,
+                    noise_size: int = 1,
                     base_channels: int = 1) -> int:
     """Validate ctor args; return the number of 2x resampling stages.
 
@@ -20,7 +24,7 @@ def check_arch_args(cls: str, scale_key: str, scale: int, ch_key: str,
         raise ValueError(f'{cls}: {ch_key}={channels!r} is not supported; '
                          f'use one of {list(CHANNELS)}.')
     for key, val in (('noise_size', noise_size), ('base_channels',
-                                                   base_channels)):
+                                                  base_channels)):
         if not isinstance(val, int) or val < 1:
             raise ValueError(f'{cls}: {key}={val!r} must be an int >= 1.')
     return {32: 3, 64: 4}[scale]

@@ -28,12 +28,15 @@ class FIGRDCGANGenerator(nn.Module):
             double it at every lower resolution.
     """
 
-    def __init__(self, noise_size: int = 100, out_scale: int = 32,
-                 out_channels: int = 1, base_channels: int = 64) -> None:
+    def __init__(self,
+                 noise_size: int = 100,
+                 out_scale: int = 32,
+                 out_channels: int = 1,
+                 base_channels: int = 64) -> None:
         super().__init__()
-        n_up = check_arch_args(type(self).__name__, 'out_scale', out_scale,
-                               'out_channels', out_channels, noise_size,
-                               base_channels)
+        n_up = check_arch_args(
+            type(self).__name__, 'out_scale', out_scale, 'out_channels',
+            out_channels, noise_size, base_channels)
         self.noise_size = noise_size
         self.out_scale = out_scale
         self.out_channels = out_channels
@@ -43,8 +46,11 @@ class FIGRDCGANGenerator(nn.Module):
         self.fc_norm = layer_norm(ch)
         layers: List[nn.Module] = []
         for _ in range(n_up - 1):
-            layers += [nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1),
-                       layer_norm(ch // 2), nn.ReLU()]
+            layers += [
+                nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1),
+                layer_norm(ch // 2),
+                nn.ReLU()
+            ]
             ch //= 2
         layers += [nn.ConvTranspose2d(ch, out_channels, 4, 2, 1), nn.Tanh()]
         self.body = nn.Sequential(*layers)
@@ -55,7 +61,8 @@ class FIGRDCGANGenerator(nn.Module):
         return (self.out_channels, self.out_scale, self.out_scale)
 
     def forward(self, noise: Tensor) -> Tensor:
-        """Map ``[N, noise_size]`` noise to ``[N, C, S, S]`` images in [-1, 1]."""
+        """Map ``[N, noise_size]`` noise to ``[N, C, S, S]`` images in
+        [-1, 1]."""
         x = self.fc(noise).reshape(noise.shape[0], self._top, 4, 4)
         return self.body(torch.relu(self.fc_norm(x)))
 
@@ -69,20 +76,31 @@ class FIGRDCGANDiscriminator(nn.Module):
         base_channels: Channels of the first conv; doubled at every stage.
     """
 
-    def __init__(self, in_scale: int = 32, in_channels: int = 1,
+    def __init__(self,
+                 in_scale: int = 32,
+                 in_channels: int = 1,
                  base_channels: int = 64) -> None:
         super().__init__()
-        n_down = check_arch_args(type(self).__name__, 'in_scale', in_scale,
-                                 'in_channels', in_channels,
-                                 base_channels=base_channels)
+        n_down = check_arch_args(
+            type(self).__name__,
+            'in_scale',
+            in_scale,
+            'in_channels',
+            in_channels,
+            base_channels=base_channels)
         self.in_scale = in_scale
         self.in_channels = in_channels
         ch = base_channels
-        layers: List[nn.Module] = [nn.Conv2d(in_channels, ch, 4, 2, 1),
-                                   nn.LeakyReLU(0.2)]
+        layers: List[nn.Module] = [
+            nn.Conv2d(in_channels, ch, 4, 2, 1),
+            nn.LeakyReLU(0.2)
+        ]
         for _ in range(n_down - 1):
-            layers += [nn.Conv2d(ch, ch * 2, 4, 2, 1), layer_norm(ch * 2),
-                       nn.LeakyReLU(0.2)]
+            layers += [
+                nn.Conv2d(ch, ch * 2, 4, 2, 1),
+                layer_norm(ch * 2),
+                nn.LeakyReLU(0.2)
+            ]
             ch *= 2
         self.body = nn.Sequential(*layers)
         self.head = nn.Linear(ch * 16, 1)

@@ -49,8 +49,9 @@ class _Block(nn.Module):
     def __init__(self, ch: int, cout: int, size: int) -> None:
         super().__init__()
         self.units = nn.ModuleList(
-            nn.Sequential(_ConvActNorm(ch, ch, size, 3),
-                          _ConvActNorm(ch, ch, size, 3)) for _ in range(2))
+            nn.Sequential(
+                _ConvActNorm(ch, ch, size, 3), _ConvActNorm(ch, ch, size, 3))
+            for _ in range(2))
         self.transition = _ConvActNorm(ch, cout, size, 3)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -71,12 +72,15 @@ class FIGROriginalResNetGenerator(nn.Module):
             times as many (FIGR: 64).
     """
 
-    def __init__(self, noise_size: int = 100, out_scale: int = 32,
-                 out_channels: int = 1, base_channels: int = 64) -> None:
+    def __init__(self,
+                 noise_size: int = 100,
+                 out_scale: int = 32,
+                 out_channels: int = 1,
+                 base_channels: int = 64) -> None:
         super().__init__()
-        check_arch_args(type(self).__name__, 'out_scale', out_scale,
-                        'out_channels', out_channels, noise_size,
-                        base_channels)
+        check_arch_args(
+            type(self).__name__, 'out_scale', out_scale, 'out_channels',
+            out_channels, noise_size, base_channels)
         self.noise_size = noise_size
         self.out_scale = out_scale
         self.out_channels = out_channels
@@ -99,7 +103,8 @@ class FIGROriginalResNetGenerator(nn.Module):
         return (self.out_channels, self.out_scale, self.out_scale)
 
     def forward(self, noise: Tensor) -> Tensor:
-        """Map ``[N, noise_size]`` noise to ``[N, C, S, S]`` images in [-1, 1]."""
+        """Map ``[N, noise_size]`` noise to ``[N, C, S, S]`` images in
+        [-1, 1]."""
         x = self.fc_norm(self.fc_act(self.fc(noise)))
         x = x.reshape(noise.shape[0], *self._top_shape)
         for block in self.blocks:
@@ -117,12 +122,18 @@ class FIGROriginalResNetDiscriminator(nn.Module):
             convolution, doubled by each of the 4 blocks (FIGR: 64).
     """
 
-    def __init__(self, in_scale: int = 32, in_channels: int = 1,
+    def __init__(self,
+                 in_scale: int = 32,
+                 in_channels: int = 1,
                  base_channels: int = 64) -> None:
         super().__init__()
-        check_arch_args(type(self).__name__, 'in_scale', in_scale,
-                        'in_channels', in_channels,
-                        base_channels=base_channels)
+        check_arch_args(
+            type(self).__name__,
+            'in_scale',
+            in_scale,
+            'in_channels',
+            in_channels,
+            base_channels=base_channels)
         self.in_scale = in_scale
         self.in_channels = in_channels
         ch, size = base_channels, in_scale

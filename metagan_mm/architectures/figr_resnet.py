@@ -19,14 +19,16 @@ class _UpBlock(nn.Module):
     def __init__(self, cin: int, cout: int) -> None:
         super().__init__()
         self.norm1, self.conv1 = layer_norm(cin), nn.Conv2d(cin, cout, 3, 1, 1)
-        self.norm2, self.conv2 = layer_norm(cout), nn.Conv2d(cout, cout, 3, 1, 1)
+        self.norm2, self.conv2 = layer_norm(cout), nn.Conv2d(
+            cout, cout, 3, 1, 1)
         self.skip = nn.Conv2d(cin, cout, 1)
 
     def forward(self, x: Tensor) -> Tensor:
-        h = F.interpolate(F.relu(self.norm1(x)), scale_factor=2.0,
-                          mode='nearest')
+        h = F.interpolate(
+            F.relu(self.norm1(x)), scale_factor=2.0, mode='nearest')
         h = self.conv2(F.relu(self.norm2(self.conv1(h))))
-        return h + self.skip(F.interpolate(x, scale_factor=2.0, mode='nearest'))
+        return h + self.skip(
+            F.interpolate(x, scale_factor=2.0, mode='nearest'))
 
 
 class _DownBlock(nn.Module):
@@ -57,12 +59,15 @@ class FIGRResNetGenerator(nn.Module):
             resolution.
     """
 
-    def __init__(self, noise_size: int = 100, out_scale: int = 32,
-                 out_channels: int = 1, base_channels: int = 64) -> None:
+    def __init__(self,
+                 noise_size: int = 100,
+                 out_scale: int = 32,
+                 out_channels: int = 1,
+                 base_channels: int = 64) -> None:
         super().__init__()
-        n_up = check_arch_args(type(self).__name__, 'out_scale', out_scale,
-                               'out_channels', out_channels, noise_size,
-                               base_channels)
+        n_up = check_arch_args(
+            type(self).__name__, 'out_scale', out_scale, 'out_channels',
+            out_channels, noise_size, base_channels)
         self.noise_size = noise_size
         self.out_scale = out_scale
         self.out_channels = out_channels
@@ -84,7 +89,8 @@ class FIGRResNetGenerator(nn.Module):
         return (self.out_channels, self.out_scale, self.out_scale)
 
     def forward(self, noise: Tensor) -> Tensor:
-        """Map ``[N, noise_size]`` noise to ``[N, C, S, S]`` images in [-1, 1]."""
+        """Map ``[N, noise_size]`` noise to ``[N, C, S, S]`` images in
+        [-1, 1]."""
         x = self.fc(noise).reshape(noise.shape[0], self._top, 4, 4)
         x = self.blocks(x)
         return self.out_conv(F.relu(self.out_norm(x))).tanh()
@@ -99,12 +105,18 @@ class FIGRResNetDiscriminator(nn.Module):
         base_channels: Channels of the first block; doubled at every stage.
     """
 
-    def __init__(self, in_scale: int = 32, in_channels: int = 1,
+    def __init__(self,
+                 in_scale: int = 32,
+                 in_channels: int = 1,
                  base_channels: int = 64) -> None:
         super().__init__()
-        n_down = check_arch_args(type(self).__name__, 'in_scale', in_scale,
-                                 'in_channels', in_channels,
-                                 base_channels=base_channels)
+        n_down = check_arch_args(
+            type(self).__name__,
+            'in_scale',
+            in_scale,
+            'in_channels',
+            in_channels,
+            base_channels=base_channels)
         self.in_scale = in_scale
         self.in_channels = in_channels
         blocks, cin, ch = [], in_channels, base_channels

@@ -92,7 +92,8 @@ def vmap_blockers(module: nn.Module) -> List[str]:
             reasons.append(f'{label} ({type(mod).__name__}) updates running '
                            'statistics')
         if parametrize.is_parametrized(mod):
-            reasons.append(f'{label} has parametrizations (e.g. spectral_norm)')
+            reasons.append(
+                f'{label} has parametrizations (e.g. spectral_norm)')
         for hook in mod._forward_pre_hooks.values():
             if type(hook).__name__ == 'SpectralNorm':
                 reasons.append(f'{label} has a spectral_norm hook')
@@ -123,9 +124,12 @@ class Loop:
             # Fresh graph nodes: the gradient counts only paths through these
             # handles (not e.g. through D's fast weights, which depend on G's
             # weights via earlier fakes), matching torch.func.grad.
-            inputs = {k: v.view_as(v) if create_graph and v.requires_grad
-                      else v.detach().requires_grad_(True)
-                      for k, v in params.items()}
+            inputs = {
+                k:
+                v.view_as(v) if create_graph and v.requires_grad else
+                v.detach().requires_grad_(True)
+                for k, v in params.items()
+            }
             loss = loss_fn(inputs, *data)
             grads = grads_or_zeros(loss, list(inputs.values()), create_graph)
         return dict(zip(inputs, grads)), loss.detach()
@@ -194,8 +198,8 @@ class TaskRunner:
                 self.num_params() <= CPU_VMAP_MAX_PARAMS
         return self.batching.mode == 'vmap'
 
-    def chunk_len(self, num_tasks: int,
-                  device: Union[str, torch.device]) -> int:
+    def chunk_len(self, num_tasks: int, device: Union[str,
+                                                      torch.device]) -> int:
         """Tasks per vmap: the fewest chunks of at most ``chunk`` tasks,
         all of (nearly) equal length."""
         limit = self.batching.chunk
@@ -211,8 +215,10 @@ class TaskRunner:
                device: Union[str, torch.device]) -> List[slice]:
         """Task slices, one per vmap (see :meth:`chunk_len`)."""
         step = self.chunk_len(num_tasks, device)
-        return [slice(i, min(i + step, num_tasks))
-                for i in range(0, num_tasks, step)]
+        return [
+            slice(i, min(i + step, num_tasks))
+            for i in range(0, num_tasks, step)
+        ]
 
     def note(self, message: str) -> None:
         """Warn once per distinct message."""
@@ -220,8 +226,10 @@ class TaskRunner:
             self._noted.add(message)
             warnings.warn(message, RuntimeWarning, stacklevel=3)
 
-    def run(self, fn: Callable[[Mode, Tensor, Dict[str, Any]], Any],
-            fold: Callable[[Any, Any], Any], tasks: Tensor,
+    def run(self,
+            fn: Callable[[Mode, Tensor, Dict[str, Any]], Any],
+            fold: Callable[[Any, Any], Any],
+            tasks: Tensor,
             rand: Dict[str, Any],
             loop_reason: Optional[str] = None) -> Tuple[Any, bool]:
         """Run ``fn`` on every chunk (vmap) or task (loop), folding the
@@ -238,6 +246,7 @@ class TaskRunner:
         Returns:
             The folded results and whether vmap ran.
         """
+
         def run_all(mode: Mode, parts: List[Any]) -> Any:
             total = None
             for part in parts:
@@ -254,8 +263,9 @@ class TaskRunner:
                           'running tasks in a loop: ' + '; '.join(reasons))
             else:
                 try:
-                    return run_all(VMAP, self.chunks(tasks.shape[0],
-                                                     tasks.device)), True
+                    return run_all(VMAP,
+                                   self.chunks(tasks.shape[0],
+                                               tasks.device)), True
                 except VMAP_ERRORS as err:
                     first = (str(err).splitlines() or [''])[0][:200]
                     self.note('metagan_mm: torch.func.vmap failed, running '

@@ -12,11 +12,14 @@ OPTIMIZERS = ('sgd', 'adam')
 
 # Settings that were replaced: old key -> what to write instead.
 RENAMED = {
-    'vmap': "{prefix}.batching=dict(mode='vmap'|'loop'|'auto') (vmap=False "
-            "is mode='loop')",
-    'vmap_chunk_size': "{prefix}.batching=dict(chunk='auto'|int|None)",
-    'create_graph': 'model.first_order of MAMLGAN / MetaSGDGAN (Reptile is '
-                    'first order)',
+    'vmap':
+    "{prefix}.batching=dict(mode='vmap'|'loop'|'auto') (vmap=False "
+    "is mode='loop')",
+    'vmap_chunk_size':
+    "{prefix}.batching=dict(chunk='auto'|int|None)",
+    'create_graph':
+    'model.first_order of MAMLGAN / MetaSGDGAN (Reptile is '
+    'first order)',
 }
 
 
@@ -73,8 +76,8 @@ class InnerLoopConfig:
     loss: str = 'wgan-gp'
     gp_weight: float = 10.0
     grad_checkpoint: bool = False
-    batching: Union[Batching, Mapping[str, Any]] = field(
-        default_factory=Batching)
+    batching: Union[Batching, Mapping[str,
+                                      Any]] = field(default_factory=Batching)
 
     def __post_init__(self) -> None:
         if isinstance(self.batching, Mapping):
@@ -82,7 +85,8 @@ class InnerLoopConfig:
         self.validate()
 
     @classmethod
-    def from_dict(cls, cfg: Mapping[str, Any],
+    def from_dict(cls,
+                  cfg: Mapping[str, Any],
                   prefix: str = 'model.inner_loop') -> 'InnerLoopConfig':
         """Build from a config dict, naming unknown, close and renamed keys.
 
@@ -92,8 +96,8 @@ class InnerLoopConfig:
         fields = [f.name for f in dataclasses.fields(cls)]
         for key in cfg:
             if key in RENAMED:
-                raise KeyError(f'{prefix}.{key} was replaced: use '
-                               + RENAMED[key].format(prefix=prefix) + '.')
+                raise KeyError(f'{prefix}.{key} was replaced: use ' +
+                               RENAMED[key].format(prefix=prefix) + '.')
             if key not in fields:
                 close = difflib.get_close_matches(key, fields, n=1)
                 hint = f" Did you mean '{close[0]}'?" if close else ''
@@ -117,20 +121,22 @@ class InnerLoopConfig:
         self._validate_adam()
         if not (_is_int(self.d_steps_per_g_step)
                 and self.d_steps_per_g_step >= 1):
-            _fail('d_steps_per_g_step', self.d_steps_per_g_step,
-                  'an int >= 1', 'use 1 to alternate one D and one G update.')
+            _fail('d_steps_per_g_step', self.d_steps_per_g_step, 'an int >= 1',
+                  'use 1 to alternate one D and one G update.')
         if self.loss not in LOSS_NAMES:
             _fail('loss', self.loss, f'one of {list(LOSS_NAMES)}',
                   "use e.g. loss='wgan-gp'.")
         gp = self.gp_weight
-        if not (isinstance(gp, (int, float)) and math.isfinite(gp) and gp >= 0):
+        if not (isinstance(gp,
+                           (int, float)) and math.isfinite(gp) and gp >= 0):
             _fail('gp_weight', gp, 'a finite number >= 0', 'use e.g. 10.')
         if not isinstance(self.grad_checkpoint, bool):
             _fail('grad_checkpoint', self.grad_checkpoint, 'a bool',
                   'set grad_checkpoint=True/False.')
 
     def _validate_adam(self) -> None:
-        betas = tuple(self.betas) if isinstance(self.betas, (list, tuple)) else ()
+        betas = tuple(self.betas) if isinstance(self.betas,
+                                                (list, tuple)) else ()
         if len(betas) != 2 or not all(
                 isinstance(b, (int, float)) and 0 <= b < 1 for b in betas):
             _fail('betas', self.betas, 'two numbers in [0, 1)',

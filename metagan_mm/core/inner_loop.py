@@ -1,4 +1,5 @@
-"""InnerLoop: adapt a generator/discriminator pair on fast weights (torch only).
+"""InnerLoop: adapt a generator/discriminator pair on fast weights (torch
+only).
 
 Nothing here touches the modules' own parameters or buffers: the modules are
 only used as functions through :func:`torch.func.functional_call`.
@@ -45,11 +46,14 @@ def gan_noise(d_shape: Tuple[int, ...], g_shape: Tuple[int, ...],
     Returns:
         ``{'z_d': [*d_shape, nz], 'alpha': d_shape, 'z_g': [*g_shape, nz]}``.
     """
-    kw = dict(generator=generator,
-              device=generator.device if generator is not None else 'cpu')
-    out = {'z_d': torch.randn(*d_shape, noise_size, **kw),
-           'alpha': torch.rand(*d_shape, **kw),
-           'z_g': torch.randn(*g_shape, noise_size, **kw)}
+    kw = dict(
+        generator=generator,
+        device=generator.device if generator is not None else 'cpu')
+    out = {
+        'z_d': torch.randn(*d_shape, noise_size, **kw),
+        'alpha': torch.rand(*d_shape, **kw),
+        'z_g': torch.randn(*g_shape, noise_size, **kw)
+    }
     return {k: v.to(like.device, like.dtype) for k, v in out.items()}
 
 
@@ -104,7 +108,9 @@ class InnerLoop:
         noise_size: Noise size (default ``generator.noise_size``).
     """
 
-    def __init__(self, generator: nn.Module, discriminator: nn.Module,
+    def __init__(self,
+                 generator: nn.Module,
+                 discriminator: nn.Module,
                  cfg: Optional[InnerLoopConfig] = None,
                  noise_size: Optional[int] = None) -> None:
         self.modules = OrderedDict([(G, generator), (D, discriminator)])
@@ -113,8 +119,8 @@ class InnerLoop:
         if self.noise_size is None:
             raise ValueError('noise_size is required: the generator has no '
                              '`noise_size` attribute.')
-        self.runner = TaskRunner(list(self.modules.values()),
-                                 self.cfg.batching)
+        self.runner = TaskRunner(
+            list(self.modules.values()), self.cfg.batching)
 
     @property
     def generator(self) -> nn.Module:
@@ -136,7 +142,9 @@ class InnerLoop:
         """The meta-parameters per meta-module (live tensors)."""
         return {n: meta_params(m) for n, m in self.modules.items()}
 
-    def sample_randomness(self, num_tasks: int, n_real: int,
+    def sample_randomness(self,
+                          num_tasks: int,
+                          n_real: int,
                           generator: Optional[torch.Generator] = None
                           ) -> TensorDict:
         """Pre-draw all noise and GP coefficients for ``num_tasks`` tasks.
@@ -164,8 +172,8 @@ class InnerLoop:
 
     # ----------------------------------------------------------- one step
     def step(self, mode: Mode, real: Tensor, state: TaskState,
-             rand: TensorDict, s: int, rates: Rates, create_graph: bool
-             ) -> Tuple[TaskState, Tensor, Tensor]:
+             rand: TensorDict, s: int, rates: Rates,
+             create_graph: bool) -> Tuple[TaskState, Tensor, Tensor]:
         """Inner step ``s``: ``d_steps_per_g_step`` D updates, one G update.
 
         Args:
@@ -186,9 +194,10 @@ class InnerLoop:
 
         def d_loss(d: TensorDict, real: Tensor, fake: Tensor,
                    alpha: Tensor) -> Tensor:
-            return gan_losses.d_loss(
-                cfg.loss, lambda x: self.discriminate(d, db, x), real, fake,
-                alpha, cfg.gp_weight, mode.gp_backend)
+            return gan_losses.d_loss(cfg.loss,
+                                     lambda x: self.discriminate(d, db, x),
+                                     real, fake, alpha, cfg.gp_weight,
+                                     mode.gp_backend)
 
         def g_loss(g: TensorDict, d: TensorDict, z: Tensor) -> Tensor:
             return gan_losses.g_loss(
@@ -208,12 +217,12 @@ class InnerLoop:
         grads, loss = mode.grad(g_loss, params[G],
                                 (d_in, mode.at(rand['z_g'], s)), create_graph)
         params[G], opt[G] = self._update(G, params[G], grads, rates, opt)
-        return (TaskState(params, state.buffers, opt),
-                torch.stack(d_losses, -1), loss)
+        return (TaskState(params, state.buffers,
+                          opt), torch.stack(d_losses, -1), loss)
 
     def _update(self, name: str, params: TensorDict, grads: TensorDict,
-                rates: Rates, opt: Dict[str, AdamState]
-                ) -> Tuple[TensorDict, AdamState]:
+                rates: Rates,
+                opt: Dict[str, AdamState]) -> Tuple[TensorDict, AdamState]:
         if self.cfg.optimizer == 'sgd':
             return sgd_update(params, grads, rates[name]), opt[name]
         return adam_update(params, grads, rates[name], opt[name],
@@ -228,22 +237,33 @@ class InnerLoop:
 
         def fn(tree):
             params, moments, rates_ = tree
-            opt = {n: AdamState(step=steps[n], m=m, v=v)
-                   for n, (m, v) in moments.items()}
+            opt = {
+                n: AdamState(step=steps[n], m=m, v=v)
+                for n, (m, v) in moments.items()
+            }
             new, d_loss, g_loss = self.step(
                 LOOP, real, TaskState(params, state.buffers, opt), rand, s,
                 rates_, create_graph)
             new_steps.update({n: o.step for n, o in new.opt.items()})
-            return (new.params, {n: (o.m, o.v) for n, o in new.opt.items()},
-                    d_loss.detach(), g_loss.detach())
+            return (new.params, {
+                n: (o.m, o.v)
+                for n, o in new.opt.items()
+            }, d_loss.detach(), g_loss.detach())
 
         new_steps: Dict[str, int] = {}
-        tree = (state.params, {n: (o.m, o.v) for n, o in state.opt.items()},
-                {n: dict(r) for n, r in rates.items()})
+        tree = (state.params, {
+            n: (o.m, o.v)
+            for n, o in state.opt.items()
+        }, {
+            n: dict(r)
+            for n, r in rates.items()
+        })
         params, moments, d_loss, g_loss = checkpointed_call(
             fn, tree, lambda out: len(tree_leaves(out[:2])))
-        opt = {n: AdamState(step=new_steps[n], m=m, v=v)
-               for n, (m, v) in moments.items()}
+        opt = {
+            n: AdamState(step=new_steps[n], m=m, v=v)
+            for n, (m, v) in moments.items()
+        }
         return TaskState(params, state.buffers, opt), d_loss, g_loss
 
     def checkpointing(self, create_graph: bool) -> bool:
@@ -266,9 +286,13 @@ class InnerLoop:
         return True
 
     # ------------------------------------------------------------ a task
-    def adapt(self, real: Tensor, rand: TensorDict, *,
+    def adapt(self,
+              real: Tensor,
+              rand: TensorDict,
+              *,
               init: Optional[TaskState] = None,
-              rates: Optional[Rates] = None, create_graph: bool = False,
+              rates: Optional[Rates] = None,
+              create_graph: bool = False,
               mode: Mode = LOOP) -> Adapted:
         """Adapt to one task (``LOOP``) or to a chunk of tasks (``VMAP``).
 
@@ -293,10 +317,15 @@ class InnerLoop:
             mode: ``LOOP`` or ``VMAP`` (see
                 :class:`~metagan_mm.core.batching.TaskRunner`).
         """
-        state = self._initial_state(init, real.shape[0] if mode.batched
-                                    else None)
-        rates = {n: {k: (rates or {}).get(n, {}).get(k, self.cfg.lr(n))
-                     for k in p} for n, p in state.params.items()}
+        state = self._initial_state(init,
+                                    real.shape[0] if mode.batched else None)
+        rates = {
+            n: {
+                k: (rates or {}).get(n, {}).get(k, self.cfg.lr(n))
+                for k in p
+            }
+            for n, p in state.params.items()
+        }
         ckpt = not mode.batched and self.checkpointing(create_graph)
         d_losses, g_losses = [], []
         for s in range(self.cfg.steps):
@@ -320,15 +349,21 @@ class InnerLoop:
                        num_tasks: Optional[int]) -> TaskState:
         params = init.params if init is not None else self.meta_params()
         buffers = init.buffers if init is not None else {
-            n: meta_buffers(m) for n, m in self.modules.items()}
+            n: meta_buffers(m)
+            for n, m in self.modules.items()
+        }
         opt = {n: AdamState() for n in params}
         if num_tasks is None:  # each task adapts its own copy of the buffers
-            return TaskState({n: OrderedDict(p) for n, p in params.items()},
-                             tree_map(torch.clone, buffers), opt)
+            return TaskState({
+                n: OrderedDict(p)
+                for n, p in params.items()
+            }, tree_map(torch.clone, buffers), opt)
         expand = lambda v: v.unsqueeze(0).expand(num_tasks, *v.shape)  # noqa
         return TaskState(tree_map(expand, params), buffers, opt)
 
-    def adapt_tasks(self, tasks: Tensor, rand: TensorDict,
+    def adapt_tasks(self,
+                    tasks: Tensor,
+                    rand: TensorDict,
                     rates: Optional[Rates] = None,
                     create_graph: bool = False) -> Tuple[Adapted, bool]:
         """Adapt to each of ``T`` tasks, batched as the runner decides.
@@ -342,11 +377,16 @@ class InnerLoop:
         Returns:
             :class:`Adapted` with a leading task dim, and whether vmap ran.
         """
+
         def run(mode: Mode, real: Tensor, rand_c: TensorDict) -> Adapted:
-            out = self.adapt(real, rand_c, rates=rates,
-                             create_graph=create_graph, mode=mode)
-            return out if mode.batched else tree_map(
-                lambda v: v.unsqueeze(0), out)
+            out = self.adapt(
+                real,
+                rand_c,
+                rates=rates,
+                create_graph=create_graph,
+                mode=mode)
+            return out if mode.batched else tree_map(lambda v: v.unsqueeze(0),
+                                                     out)
 
         return self.runner.run(
             run, lambda a, b: tree_map(lambda x, y: torch.cat([x, y]), a, b),

@@ -33,10 +33,10 @@ def sgd_update(params: Mapping[str, Tensor], grads: Mapping[str, Tensor],
     return OrderedDict((k, p - rates[k] * grads[k]) for k, p in params.items())
 
 
-def _adam_update_foreach(params: Mapping[str, Tensor],
-                         grads: Mapping[str, Tensor], rates: Mapping[str, Rate],
-                         state: AdamState, betas: Tuple[float, float],
-                         eps: float
+def _adam_update_foreach(params: Mapping[str, Tensor], grads: Mapping[str,
+                                                                      Tensor],
+                         rates: Mapping[str, Rate], state: AdamState,
+                         betas: Tuple[float, float], eps: float
                          ) -> Tuple['OrderedDict[str, Tensor]', AdamState]:
     """:func:`adam_update` with multi-tensor (``torch._foreach``) kernels.
 
@@ -65,13 +65,19 @@ def _adam_update_foreach(params: Mapping[str, Tensor],
     torch._foreach_clamp_min_(denom, _V_FLOOR)
     torch._foreach_sqrt_(denom)
     torch._foreach_add_(denom, eps)
-    torch._foreach_div_(denom, [float(rates[k]) / (1 - b1**step) for k in keys])
+    torch._foreach_div_(denom,
+                        [float(rates[k]) / (1 - b1**step) for k in keys])
     if all(id(p) in state.owned for p in ps):
         torch._foreach_addcdiv_(ps, ms, denom, value=-1.0)  # our own copies
     else:
         ps = torch._foreach_addcdiv(ps, ms, denom, value=-1.0)
-    new = AdamState(step=step, m=dict(zip(keys, ms)), v=dict(zip(keys, vs)),
-                    owned={id(t) for t in ps + ms + vs}, owned_params=ps)
+    new = AdamState(
+        step=step,
+        m=dict(zip(keys, ms)),
+        v=dict(zip(keys, vs)),
+        owned={id(t)
+               for t in ps + ms + vs},
+        owned_params=ps)
     return OrderedDict(zip(keys, ps)), new
 
 
@@ -79,17 +85,18 @@ def _foreach_ok(params: Mapping[str, Tensor], grads: Mapping[str, Tensor],
                 rates: Mapping[str, Rate]) -> bool:
     """True where the multi-tensor path gives the same values."""
     tensors = list(params.values()) + list(grads.values())
-    return (not torch.is_grad_enabled() or not any(
-        t.requires_grad for t in tensors)) and all(
-            isinstance(r, float) for r in rates.values()) and not any(
-                torch._C._functorch.is_batchedtensor(t)
-                or torch._C._functorch.is_gradtrackingtensor(t)
-                for t in tensors)
+    return (not torch.is_grad_enabled()
+            or not any(t.requires_grad for t in tensors)) and all(
+                isinstance(r, float) for r in rates.values()) and not any(
+                    torch._C._functorch.is_batchedtensor(t)
+                    or torch._C._functorch.is_gradtrackingtensor(t)
+                    for t in tensors)
 
 
 def adam_update(params: Mapping[str, Tensor], grads: Mapping[str, Tensor],
-                rates: Mapping[str, Rate], state: AdamState,
-                betas: Tuple[float, float],
+                rates: Mapping[str,
+                               Rate], state: AdamState, betas: Tuple[float,
+                                                                     float],
                 eps: float) -> Tuple['OrderedDict[str, Tensor]', AdamState]:
     """One functional (bias-corrected) Adam step; returns new params/state.
 
@@ -112,11 +119,13 @@ def adam_update(params: Mapping[str, Tensor], grads: Mapping[str, Tensor],
         m_prev = state.m.get(k)
         v_prev = state.v.get(k)
         m = (1 - b1) * g if m_prev is None else b1 * m_prev + (1 - b1) * g
-        v = (1 - b2) * g * g if v_prev is None else b2 * v_prev + (1 - b2) * g * g
+        v = (1 -
+             b2) * g * g if v_prev is None else b2 * v_prev + (1 - b2) * g * g
         new.m[k], new.v[k] = m, v
         m_hat = m / (1 - b1**step)
         v_hat = v / (1 - b2**step)
-        out[k] = p - rates[k] * m_hat / (v_hat.clamp_min(_V_FLOOR).sqrt() + eps)
+        out[k] = p - rates[k] * m_hat / (
+            v_hat.clamp_min(_V_FLOOR).sqrt() + eps)
     return out, new
 
 

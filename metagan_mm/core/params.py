@@ -23,8 +23,8 @@ def meta_buffers(module: nn.Module, clone: bool = False) -> TensorDict:
         clone: If True, return independent copies, so that in-place updates
             (e.g. BatchNorm running statistics) leave the module untouched.
     """
-    return OrderedDict((k, v.clone() if clone else v)
-                       for k, v in module.named_buffers())
+    return OrderedDict(
+        (k, v.clone() if clone else v) for k, v in module.named_buffers())
 
 
 def detach_dict(tensors: Mapping[str, Tensor]) -> TensorDict:
@@ -60,8 +60,10 @@ def functional_call(module: nn.Module,
 
 def index_dict(tensors: Mapping[str, Any], index: Any) -> Dict[str, Any]:
     """Index every tensor of a (possibly nested) dict along dim 0."""
-    return {k: index_dict(v, index) if isinstance(v, Mapping) else v[index]
-            for k, v in tensors.items()}
+    return {
+        k: index_dict(v, index) if isinstance(v, Mapping) else v[index]
+        for k, v in tensors.items()
+    }
 
 
 def stack_tree(items: Sequence[Any]) -> Any:
@@ -75,19 +77,26 @@ def finite(tree: Any) -> Tensor:
     Args:
         tree: A pytree of tensors that all have a leading task dim ``T``.
     """
-    flags = [torch.isfinite(v.detach()).reshape(v.shape[0], -1).all(1)
-             for v in tree_leaves(tree)
-             if isinstance(v, Tensor) and v.is_floating_point()]
+    flags = [
+        torch.isfinite(v.detach()).reshape(v.shape[0], -1).all(1)
+        for v in tree_leaves(tree)
+        if isinstance(v, Tensor) and v.is_floating_point()
+    ]
     if not flags:
         raise ValueError('finite() got no floating point tensors')
     return torch.stack(flags).all(0)
 
 
-def grads_or_zeros(loss: Tensor, inputs: Sequence[Tensor],
+def grads_or_zeros(loss: Tensor,
+                   inputs: Sequence[Tensor],
                    create_graph: bool = False,
                    retain_graph: Optional[bool] = None) -> Tuple[Tensor, ...]:
     """``torch.autograd.grad`` with zeros for inputs the loss does not use."""
-    grads = torch.autograd.grad(loss, list(inputs), create_graph=create_graph,
-                                retain_graph=retain_graph, allow_unused=True)
-    return tuple(torch.zeros_like(x) if g is None else g
-                 for x, g in zip(inputs, grads))
+    grads = torch.autograd.grad(
+        loss,
+        list(inputs),
+        create_graph=create_graph,
+        retain_graph=retain_graph,
+        allow_unused=True)
+    return tuple(
+        torch.zeros_like(x) if g is None else g for x, g in zip(inputs, grads))

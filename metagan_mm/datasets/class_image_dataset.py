@@ -34,16 +34,17 @@ def list_images(folder: str,
         List[str]: Full paths, sorted by file name; hidden files skipped.
     """
     exts = tuple(e.lower() for e in extensions)
-    names = sorted(n for n in os.listdir(folder)
-                   if not n.startswith('.') and n.lower().endswith(exts)
-                   and osp.isfile(osp.join(folder, n)))
+    names = sorted(
+        n for n in os.listdir(folder) if not n.startswith('.')
+        and n.lower().endswith(exts) and osp.isfile(osp.join(folder, n)))
     return [osp.join(folder, n) for n in names]
 
 
 def list_subdirs(folder: str) -> List[str]:
     """Sorted names of the non-hidden sub-folders of ``folder``."""
-    return sorted(n for n in os.listdir(folder)
-                  if not n.startswith('.') and osp.isdir(osp.join(folder, n)))
+    return sorted(
+        n for n in os.listdir(folder)
+        if not n.startswith('.') and osp.isdir(osp.join(folder, n)))
 
 
 def read_image(path: str) -> np.ndarray:
@@ -179,14 +180,13 @@ class ClassImageDataset(BaseDataset):
 
     # ------------------------------------------------------------------
     @staticmethod
-    def _build_pipeline(
-            pipeline: Sequence[Union[dict, Callable]]) -> List[Callable]:
+    def _build_pipeline(pipeline: Sequence[Union[dict,
+                                                 Callable]]) -> List[Callable]:
         if not pipeline:
             return []
         from metagan_mm.registry import TRANSFORMS
         return [
-            TRANSFORMS.build(t) if isinstance(t, dict) else t
-            for t in pipeline
+            TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline
         ]
 
     def _check_root(self, path: str, what: str, how: str) -> None:
@@ -259,15 +259,16 @@ class ClassImageDataset(BaseDataset):
                     return osp.dirname(log_dir)
         return None
 
-    def _log_and_save_split(self, names: List[str],
-                            parts: Dict[str, List[int]],
+    def _log_and_save_split(self, names: List[str], parts: Dict[str,
+                                                                List[int]],
                             num_images: int) -> None:
         name = type(self).__name__
         counts = ', '.join(f'{p} {len(parts[p])}' for p in PARTS)
         if self.split.spec is None:
             print_log(
                 f'{name}: {len(names)} classes, {num_images} images '
-                f'(no class split)', logger='current')
+                f'(no class split)',
+                logger='current')
             return
         print_log(
             f'{name}: class split {self.split.describe()} -> {counts} '

@@ -255,11 +255,15 @@ class ClassSplit:
                     unknown.append((part, name))
             out[part] = sorted(chosen)
         if unknown:
-            pool = (list(class_names) if by == 'class' else
-                    sorted(group_index) if by == 'group' else
-                    sorted(group_index) + list(class_names))
-            kind = {'auto': 'class or group', 'class': 'class',
-                    'group': 'group'}[by]
+            pool = (
+                list(class_names) if by == 'class' else
+                sorted(group_index) if by == 'group' else sorted(group_index) +
+                list(class_names))
+            kind = {
+                'auto': 'class or group',
+                'class': 'class',
+                'group': 'group'
+            }[by]
             lines = []
             for part, name in unknown:
                 close = difflib.get_close_matches(name, pool, n=5, cutoff=0.5)
@@ -273,9 +277,8 @@ class ClassSplit:
                 'the data set:\n' + '\n'.join(lines) +
                 f'\nThe data set has {len(class_names)} classes (e.g. '
                 f'{_abbrev(class_names, 5)})' +
-                (f' in groups {_abbrev(known_groups, 12)}'
-                 if known_groups else '') +
-                '. Fix: correct the names in `split`.')
+                (f' in groups {_abbrev(known_groups, 12)}' if known_groups else
+                 '') + '. Fix: correct the names in `split`.')
         seen: Dict[int, str] = {}
         overlaps: Dict[Tuple[str, str], List[str]] = {}
         for part in PARTS:

@@ -43,8 +43,7 @@ class EpisodicSampler(Sampler):
                  world_size: Optional[int] = None) -> None:
         dist_rank, dist_world = get_dist_info()
         self.rank = dist_rank if rank is None else int(rank)
-        self.world_size = dist_world if world_size is None else int(
-            world_size)
+        self.world_size = dist_world if world_size is None else int(world_size)
         if not 0 <= self.rank < self.world_size:
             raise DataConfigError(
                 f'EpisodicSampler: rank {self.rank} is not in '

@@ -55,8 +55,9 @@ def read_idx(path: str) -> np.ndarray:
             f'IDX file {path!r} is truncated or corrupt: header says shape '
             f'{shape} ({expected} bytes) but {len(raw) - header} bytes '
             'follow. Fix: download it again.')
-    return np.frombuffer(raw, dtype, offset=header).reshape(shape).astype(
-        dtype.newbyteorder('='))
+    return np.frombuffer(
+        raw, dtype,
+        offset=header).reshape(shape).astype(dtype.newbyteorder('='))
 
 
 @DATASETS.register_module()
@@ -108,15 +109,15 @@ class MNISTIDXDataset(ClassImageDataset):
         pattern = osp.join(self.data_root, f'*{subset}-{kind}-{magic}-ubyte')
         found = sorted(glob.glob(pattern) + glob.glob(pattern + '.gz'))
         # prefer an exact '<subset>-...' match over e.g. 'emnist-<subset>-'
-        exact = [f for f in found
-                 if osp.basename(f).startswith(f'{subset}-')]
+        exact = [f for f in found if osp.basename(f).startswith(f'{subset}-')]
         found = exact or found
         # an unpacked file and its .gz are the same data: keep one
         plain = [f for f in found if not f.endswith('.gz')]
         found = plain or found
         if len(found) != 1:
-            listing = sorted(osp.basename(f) for f in glob.glob(
-                osp.join(self.data_root, '*ubyte*')))
+            listing = sorted(
+                osp.basename(f)
+                for f in glob.glob(osp.join(self.data_root, '*ubyte*')))
             raise DataRootError(
                 f'MNISTIDXDataset: expected one {kind} file matching '
                 f'"*{subset}-{kind}-{magic}-ubyte[.gz]" in '
@@ -162,8 +163,8 @@ class MNISTIDXDataset(ClassImageDataset):
             else:
                 name = str(int(label))
             idx = np.flatnonzero(labels == label)
-            records.append((name, None,
-                            [dict(array_index=int(i)) for i in idx]))
+            records.append(
+                (name, None, [dict(array_index=int(i)) for i in idx]))
         return records
 
     def _materialize(self, info: dict) -> dict:

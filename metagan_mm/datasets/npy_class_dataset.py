@@ -41,8 +41,8 @@ class NpyClassDataset(ClassImageDataset):
                  split: SplitSpec = None,
                  split_part: str = 'train',
                  **kwargs) -> None:
-        self.npy_path = (osp.join(data_root, npy_file)
-                         if npy_file else data_root)
+        self.npy_path = (
+            osp.join(data_root, npy_file) if npy_file else data_root)
         self.images_per_class = images_per_class
         self._array: Optional[np.ndarray] = None
         super().__init__(
@@ -61,8 +61,7 @@ class NpyClassDataset(ClassImageDataset):
                 'give the path of a [classes, images, H, W, C] uint8 .npy '
                 'file (README, "Preparing the data", LoFGAN / F2GAN arrays).')
             try:
-                arr = np.load(self.npy_path, mmap_mode='r',
-                              allow_pickle=False)
+                arr = np.load(self.npy_path, mmap_mode='r', allow_pickle=False)
             except Exception as err:
                 raise DataConfigError(
                     f'NpyClassDataset: cannot read {self.npy_path!r} as a '

@@ -63,8 +63,9 @@ class OmniglotDataset(ClassFolderDataset):
                 zipped = osp.isfile(root + '.zip')
                 raise DataRootError(
                     f'OmniglotDataset: subset folder {root!r} does not '
-                    'exist' + (f' ({subset}.zip is there: unzip it)'
-                               if zipped else '') + f'. Fix: {OMNIGLOT_HELP}'
+                    'exist' +
+                    (f' ({subset}.zip is there: unzip it)' if zipped else '') +
+                    f'. Fix: {OMNIGLOT_HELP}'
                     f' Or set subsets= to the folders you have '
                     f'(one of {self.SUBSETS}).')
             found = self._scan_root(root)

@@ -1,6 +1,5 @@
 """Meta-learned GAN models (mmagic ``BaseGAN`` subclasses)."""
 from metagan_mm.core import InnerRates
-
 from . import architectures  # noqa: F401  (registers FIGR nets)
 from . import conditioned_architectures  # noqa: F401  (registers them)
 from .base_meta_gan import BaseMetaGAN, MetaTrainingError
@@ -10,6 +9,6 @@ from .reptile_gan import ReptileGAN
 from .transfer_gan import TransferGAN
 
 __all__ = [
-    'BaseMetaGAN', 'MetaTrainingError', 'InnerRates', 'MAMLGAN',
-    'MetaSGDGAN', 'ReptileGAN', 'TransferGAN'
+    'BaseMetaGAN', 'MetaTrainingError', 'InnerRates', 'MAMLGAN', 'MetaSGDGAN',
+    'ReptileGAN', 'TransferGAN'
 ]

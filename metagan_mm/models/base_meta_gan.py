@@ -12,7 +12,6 @@ from torch.utils._pytree import tree_map
 from metagan_mm.core import (InnerLoop, InnerLoopConfig, MetaAlgorithm,
                              MetaTrainingError, check_pair)
 from metagan_mm.core.params import TensorDict, stack_tree
-
 from .fewshot_mixin import FewShotMixin
 
 __all__ = ['BaseMetaGAN', 'MetaTrainingError']
@@ -82,7 +81,8 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
             ema_config=ema_config)
         if not 0 <= max_failed_fraction <= 1:
             raise ValueError(
-                f'max_failed_fraction={max_failed_fraction} must be in [0, 1].')
+                f'max_failed_fraction={max_failed_fraction} must be in [0, 1].'
+            )
         if fewshot_init not in ('meta', 'random'):
             raise ValueError(f"fewshot_init={fewshot_init!r}; use 'meta' "
                              "(adapt the meta-weights) or 'random' (adapt "
@@ -104,9 +104,11 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
 
     def meta_modules(self) -> Dict[str, nn.Module]:
         """The meta-learned modules, by optimizer wrapper name."""
-        return {'generator': self.generator,
-                'discriminator': self.discriminator,
-                **self.algorithm.modules()}
+        return {
+            'generator': self.generator,
+            'discriminator': self.discriminator,
+            **self.algorithm.modules()
+        }
 
     # -------------------------------------------------------------- helpers
     @staticmethod
@@ -117,8 +119,8 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
             sample = data_samples[t] if data_samples else None
             index = sample.metainfo.get('task_index') if sample is not None \
                 else None
-            indices.append(int(index) if index is not None else
-                           curr_iter * num_tasks + t)
+            indices.append(
+                int(index) if index is not None else curr_iter * num_tasks + t)
         return indices
 
     def sample_task_randomness(self, task_indices: List[int],
@@ -132,9 +134,11 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
         for index in task_indices:
             gen = torch.Generator().manual_seed(
                 (self.seed * 1_000_003 + index) % (2**63))
-            per_task.append(tree_map(
-                lambda t: t[0], self.algorithm.sample_randomness(
-                    self.inner_loop, 1, n_images, gen)))
+            per_task.append(
+                tree_map(
+                    lambda t: t[0],
+                    self.algorithm.sample_randomness(self.inner_loop, 1,
+                                                     n_images, gen)))
         return stack_tree(per_task)
 
     def sync_meta_gradients(self, num_valid: int, total_valid: int) -> None:
@@ -152,8 +156,10 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
         """
         if dist.get_world_size() == 1:
             return
-        params = [p for m in self.meta_modules().values()
-                  for p in m.parameters() if p.grad is not None]
+        params = [
+            p for m in self.meta_modules().values() for p in m.parameters()
+            if p.grad is not None
+        ]
         if not params:
             return
         flat = torch.cat([p.grad.flatten() for p in params]) * num_valid
@@ -165,8 +171,7 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
             p.grad.copy_(flat[offset:offset + n].view_as(p.grad))
             offset += n
 
-    def _average_buffers(self, module: nn.Module,
-                         buffers: TensorDict) -> None:
+    def _average_buffers(self, module: nn.Module, buffers: TensorDict) -> None:
         """Set float buffers (e.g. BatchNorm statistics) to the task mean."""
         for name, buf in module.named_buffers():
             if name in buffers and buf.is_floating_point():
@@ -199,8 +204,8 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
             self._task_indices(samples, tasks.shape[0], curr_iter),
             tasks.shape[1])
         result = self.algorithm.meta_gradients(self.inner_loop, tasks, rand)
-        total_valid = self._check_failures(result.num_tasks,
-                                           result.num_valid, curr_iter)
+        total_valid = self._check_failures(result.num_tasks, result.num_valid,
+                                           curr_iter)
         modules = self.meta_modules()
         missing = [name for name in modules if name not in optim_wrapper]
         if missing:
@@ -270,8 +275,10 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
     def _grad_norms(self) -> Dict[str, Tensor]:
         out = {}
         for key, module in (('g', self.generator), ('d', self.discriminator)):
-            grads = [p.grad.flatten() for p in module.parameters()
-                     if p.grad is not None]
+            grads = [
+                p.grad.flatten() for p in module.parameters()
+                if p.grad is not None
+            ]
             out[f'meta_grad_norm_{key}'] = torch.cat(grads).norm() if grads \
                 else torch.zeros(())
         return out

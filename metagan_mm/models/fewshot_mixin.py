@@ -67,11 +67,17 @@ class FewShotMixin:
                     detach_dict(dict(self.generator.named_buffers())))
         loop = self.inner_loop_with_steps(steps)
         gen = torch.Generator().manual_seed(seed)
-        rand = {k: v[0] for k, v in loop.sample_randomness(
-            1, support.shape[0], gen).items()}
+        rand = {
+            k: v[0]
+            for k, v in loop.sample_randomness(1, support.shape[0],
+                                               gen).items()
+        }
         with torch.enable_grad():
-            result = loop.adapt(support.to(self.device), rand, init=init,
-                                rates=self.algorithm.adaptation_rates())
+            result = loop.adapt(
+                support.to(self.device),
+                rand,
+                init=init,
+                rates=self.algorithm.adaptation_rates())
         return (detach_dict(result.params['generator']),
                 detach_dict(result.buffers['generator']))
 
@@ -99,9 +105,8 @@ class FewShotMixin:
         """
         inputs, samples = data['inputs'], data['data_samples']
         if not isinstance(samples, (list, tuple)):
-            samples = samples.split() if hasattr(samples, 'split') else [
-                samples
-            ]
+            samples = samples.split() if hasattr(samples,
+                                                 'split') else [samples]
         support = self._normalise(inputs['support'])
         reference = self._normalise(inputs['reference'])
         out = []
@@ -111,11 +116,12 @@ class FewShotMixin:
             fake = self.generate_adapted(support[b], num_samples, steps,
                                          seed + int(meta['class_idx']))
             out.append(
-                dict(class_idx=int(meta['class_idx']),
-                     class_name=meta.get('class_name', str(meta['class_idx'])),
-                     fake=fake.cpu(),
-                     real=reference[b, :num_ref].cpu(),
-                     support=support[b].cpu()))
+                dict(
+                    class_idx=int(meta['class_idx']),
+                    class_name=meta.get('class_name', str(meta['class_idx'])),
+                    fake=fake.cpu(),
+                    real=reference[b, :num_ref].cpu(),
+                    support=support[b].cpu()))
         return out
 
     def _normalise(self, images: Any) -> Tensor:
@@ -143,8 +149,8 @@ class FewShotMixin:
         """
         g_params, g_buffers = self.adapt(support, steps, seed)
         gen = torch.Generator().manual_seed(seed + 1)
-        noise = torch.randn(num, self.noise_size, generator=gen).to(
-            self.device)
+        noise = torch.randn(
+            num, self.noise_size, generator=gen).to(self.device)
         was_training = self.generator.training
         self.generator.eval()
         try:

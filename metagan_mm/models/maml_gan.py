@@ -6,7 +6,6 @@ from mmengine.logging import print_log
 
 from metagan_mm.core import MAML, MetaAlgorithm, MetaTrainingError
 from metagan_mm.registry import MODELS
-
 from .base_meta_gan import BaseMetaGAN
 
 
@@ -44,9 +43,10 @@ class MAMLGAN(BaseMetaGAN):
                  oom_fallback: bool = True,
                  **kwargs: Any) -> None:
         self.oom_fallback = oom_fallback
-        self._options = dict(num_support=num_support,
-                             first_order=first_order,
-                             separate_disc_adaptation=separate_disc_adaptation)
+        self._options = dict(
+            num_support=num_support,
+            first_order=first_order,
+            separate_disc_adaptation=separate_disc_adaptation)
         super().__init__(*args, **kwargs)
 
     def build_algorithm(self) -> MetaAlgorithm:

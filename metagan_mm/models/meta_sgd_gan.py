@@ -3,7 +3,6 @@ from typing import Any
 
 from metagan_mm.core import MetaAlgorithm, MetaSGD
 from metagan_mm.registry import MODELS
-
 from .maml_gan import MAMLGAN
 
 

@@ -1,7 +1,6 @@
 """Reptile meta-GAN (FIGR)."""
 from metagan_mm.core import MetaAlgorithm, Reptile
 from metagan_mm.registry import MODELS
-
 from .base_meta_gan import BaseMetaGAN
 
 

@@ -1,7 +1,6 @@
 """Transfer baseline: one GAN pretrained on all meta-training classes."""
 from metagan_mm.core import MetaAlgorithm, Pooled
 from metagan_mm.registry import MODELS
-
 from .base_meta_gan import BaseMetaGAN
 
 

@@ -1,12 +1,11 @@
 """Batched inner loops in chunks of tasks (``batching.chunk``)."""
 import pytest
 import torch
+from core_helpers import ToyD, ToyG, make_loop, max_diff, toy_tasks
 
 from metagan_mm.core import (MAML, Batching, InnerLoop, InnerLoopConfig,
                              MetaSGD, Reptile, TaskRunner)
 from metagan_mm.core.batching import CPU_CHUNK_PARAMS, CPU_VMAP_MAX_PARAMS
-
-from conftest import ToyD, ToyG, make_loop, max_diff, toy_tasks
 
 K, N, T = 3, 5, 5
 
@@ -18,8 +17,7 @@ def _runner(chunk, params: int, mode: str = 'auto') -> TaskRunner:
 
 def test_chunks_are_few_equal_and_cover_all_tasks():
     runner = _runner(4, 10)
-    assert runner.chunks(10, 'cpu') == [slice(0, 4), slice(4, 8),
-                                        slice(8, 10)]
+    assert runner.chunks(10, 'cpu') == [slice(0, 4), slice(4, 8), slice(8, 10)]
     assert runner.chunk_len(16, 'cpu') == 4
     assert runner.chunk_len(9, 'cpu') == 3  # 3 x 3, not 4 + 4 + 1
     assert runner.chunk_len(3, 'cpu') == 3
@@ -48,14 +46,18 @@ def test_auto_mode_vmaps_small_nets_on_cpu_and_everything_on_cuda():
 
 @pytest.mark.parametrize('value', [0, -1, 2.0, 'all', True])
 def test_bad_chunk_names_key_and_fix(value):
-    with pytest.raises(ValueError, match=r"batching.chunk=.*int >= 1, None "
-                       r"or 'auto'.*chunk=8"):
+    with pytest.raises(
+            ValueError,
+            match=r"batching.chunk=.*int >= 1, None "
+            r"or 'auto'.*chunk=8"):
         InnerLoopConfig(batching=dict(chunk=value))
 
 
 def test_bad_mode_names_key_and_choices():
-    with pytest.raises(ValueError, match=r"batching.mode='yes' is invalid.*"
-                       r"'auto', 'vmap', 'loop'"):
+    with pytest.raises(
+            ValueError,
+            match=r"batching.mode='yes' is invalid.*"
+            r"'auto', 'vmap', 'loop'"):
         InnerLoopConfig(batching=dict(mode='yes'))
 
 
@@ -69,9 +71,12 @@ ALGORITHMS = {
 
 
 def _outputs(name, chunk, mode, gen_seed=123):
-    loop = make_loop(optimizer='adam', g_lr=0.01, d_lr=0.01,
-                     d_steps_per_g_step=2,
-                     batching=dict(mode=mode, chunk=chunk))
+    loop = make_loop(
+        optimizer='adam',
+        g_lr=0.01,
+        d_lr=0.01,
+        d_steps_per_g_step=2,
+        batching=dict(mode=mode, chunk=chunk))
     alg = ALGORITHMS[name](loop)
     tasks = toy_tasks(T, N)
     gen = torch.Generator().manual_seed(gen_seed)
@@ -93,14 +98,14 @@ def test_chunked_equals_one_vmap_and_sequential(name):
             assert max_diff(chunked.grads[module],
                             other.grads[module]) <= 1e-5, module
         for key in ('inner_d_loss', 'inner_g_loss'):
-            assert torch.allclose(chunked.logs[key], other.logs[key],
-                                  atol=1e-5)
+            assert torch.allclose(
+                chunked.logs[key], other.logs[key], atol=1e-5)
 
 
 def test_stacked_adaptation_runs_one_vmap_per_chunk(monkeypatch):
     torch.manual_seed(0)
-    loop = InnerLoop(ToyG(3, 6), ToyD(6),
-                     InnerLoopConfig(steps=2, batching=dict(chunk=2)))
+    loop = InnerLoop(
+        ToyG(3, 6), ToyD(6), InnerLoopConfig(steps=2, batching=dict(chunk=2)))
     sizes = []
     adapt = loop.adapt
 
@@ -111,7 +116,8 @@ def test_stacked_adaptation_runs_one_vmap_per_chunk(monkeypatch):
 
     monkeypatch.setattr(loop, 'adapt', spy)
     tasks = toy_tasks(T, N)
-    rand = loop.sample_randomness(T, N, generator=torch.Generator().manual_seed(0))
+    rand = loop.sample_randomness(
+        T, N, generator=torch.Generator().manual_seed(0))
     res, batched = loop.adapt_tasks(tasks, rand)
     assert batched and sizes == [2, 2, 1]
     assert res.d_losses.shape == (T, 2) and res.g_losses.shape == (T, 2)

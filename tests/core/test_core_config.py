@@ -41,14 +41,17 @@ def test_good_config_defaults():
     ('create_graph', True, 'first_order'),
 ])
 def test_old_keys_name_the_new_setting(key, value, new):
-    with pytest.raises(KeyError, match=f'model.inner_loop.{key} was '
-                       f'replaced: use model.{new}'):
+    with pytest.raises(
+            KeyError,
+            match=f'model.inner_loop.{key} was '
+            f'replaced: use model.{new}'):
         InnerLoopConfig.from_dict({key: value})
 
 
 def test_unknown_keys_name_close_ones():
-    with pytest.raises(KeyError, match="no setting 'stepz'.*Did you mean "
-                       "'steps'"):
+    with pytest.raises(
+            KeyError, match="no setting 'stepz'.*Did you mean "
+            "'steps'"):
         InnerLoopConfig.from_dict({'stepz': 3})
     with pytest.raises(KeyError, match=r"batching has no setting \['size'\]"):
         InnerLoopConfig.from_dict({'batching': {'size': 3}})

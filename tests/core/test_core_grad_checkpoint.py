@@ -3,15 +3,13 @@ import warnings
 
 import pytest
 import torch
+from core_helpers import ToyD, ToyG, make_loop, max_diff, toy_tasks
 from torch import nn
 
-from metagan_mm.architectures import (FIGRDCGANDiscriminator,
-                                      FIGRDCGANGenerator)
+from metagan_mm.architectures import FIGRDCGANDiscriminator, FIGRDCGANGenerator
 from metagan_mm.core import MAML, InnerLoop, InnerLoopConfig, MetaSGD
 from metagan_mm.core.batching import LOOP
 from metagan_mm.core.params import index_dict
-
-from conftest import ToyD, ToyG, make_loop, max_diff, toy_tasks
 
 K, N, T = 3, 5, 2
 
@@ -41,8 +39,13 @@ def test_checkpointed_maml_equals_plain(gen, optimizer, dawson):
 def test_checkpointed_meta_sgd_rate_gradients_equal_plain(gen):
     outs = []
     for ck in (False, True):
-        loop = make_loop(steps=2, optimizer='adam', g_lr=1e-2, d_lr=1e-2,
-                         grad_checkpoint=ck, mode='loop')
+        loop = make_loop(
+            steps=2,
+            optimizer='adam',
+            g_lr=1e-2,
+            d_lr=1e-2,
+            grad_checkpoint=ck,
+            mode='loop')
         alg = MetaSGD(loop, K, first_order=False)
         rand = alg.sample_randomness(loop, T, N, generator=gen.manual_seed(4))
         outs.append(alg.meta_gradients(loop, toy_tasks(T, N), rand))
@@ -51,8 +54,9 @@ def test_checkpointed_meta_sgd_rate_gradients_equal_plain(gen):
     rate_grads = [out.grads['inner_rates'] for out in outs]
     assert max_diff(*rate_grads) <= 1e-6
     for prefix in ('g.', 'd.'):
-        assert sum(float(v.abs().sum()) for k, v in rate_grads[1].items()
-                   if k.startswith(prefix)) > 0
+        assert sum(
+            float(v.abs().sum()) for k, v in rate_grads[1].items()
+            if k.startswith(prefix)) > 0
 
 
 def _tensors_of(value):
@@ -73,7 +77,9 @@ def _graph_saved_bytes(*outputs):
         if node is None or node in seen:
             continue
         seen.add(node)
-        saved = [getattr(node, a) for a in dir(node) if a.startswith('_saved_')]
+        saved = [
+            getattr(node, a) for a in dir(node) if a.startswith('_saved_')
+        ]
         if hasattr(node, 'saved_tensors'):  # a custom autograd.Function
             saved.append(node.saved_tensors)
         for t in _tensors_of(saved):
@@ -97,9 +103,14 @@ def test_checkpointing_holds_less_for_the_outer_backward():
     tasks = torch.rand(1, 12, 1, 32, 32) * 2 - 1
     held = {}
     for ck in (False, True):
-        loop = InnerLoop(g, d, InnerLoopConfig(
-            steps=6, optimizer='adam', g_lr=1e-3, d_lr=1e-3,
-            grad_checkpoint=ck))
+        loop = InnerLoop(
+            g, d,
+            InnerLoopConfig(
+                steps=6,
+                optimizer='adam',
+                g_lr=1e-3,
+                d_lr=1e-3,
+                grad_checkpoint=ck))
         rand = alg.sample_randomness(
             loop, 1, 12, generator=torch.Generator().manual_seed(0))
         held[ck] = _held_bytes(loop, alg, tasks, rand)
@@ -119,9 +130,15 @@ class PreLayerToyD(ToyD):
 
 def test_checkpointing_skipped_with_buffers_and_noted(gen):
     torch.manual_seed(0)
-    loop = InnerLoop(ToyG(3, 4), PreLayerToyD(nn.BatchNorm1d(4)), InnerLoopConfig(
-        steps=2, optimizer='sgd', g_lr=0.05, d_lr=0.05, grad_checkpoint=True,
-        loss='nonsaturating'))  # batch_norm has no 3rd derivative (GP)
+    loop = InnerLoop(
+        ToyG(3, 4), PreLayerToyD(nn.BatchNorm1d(4)),
+        InnerLoopConfig(
+            steps=2,
+            optimizer='sgd',
+            g_lr=0.05,
+            d_lr=0.05,
+            grad_checkpoint=True,
+            loss='nonsaturating'))  # batch_norm has no 3rd derivative (GP)
     alg = MAML(K)
     tasks = toy_tasks(T, N)
     rand = alg.sample_randomness(loop, T, N, generator=gen)
@@ -139,8 +156,10 @@ def test_checkpointing_runs_tasks_sequentially_with_a_note(gen):
     alg = MAML(K)
     tasks = toy_tasks(T, N)
     rand = alg.sample_randomness(loop, T, N, generator=gen)
-    with pytest.warns(RuntimeWarning, match='grad_checkpoint=True runs the '
-                      'tasks sequentially'):
+    with pytest.warns(
+            RuntimeWarning,
+            match='grad_checkpoint=True runs the '
+            'tasks sequentially'):
         out = alg.meta_gradients(loop, tasks, rand)
     assert out.batched is False
     # first order keeps no inner graph: nothing to checkpoint, vmap as usual
@@ -159,10 +178,16 @@ def test_checkpointed_step_replays_the_random_numbers_it_drew(gen):
     grads = {}
     for ck in (False, True):
         torch.manual_seed(0)
-        loop = InnerLoop(ToyG(3, 4), PreLayerToyD(nn.Dropout(0.5)), InnerLoopConfig(
-            steps=2, optimizer='sgd', g_lr=0.05, d_lr=0.05,
-            grad_checkpoint=ck, loss='nonsaturating',
-            batching=dict(mode='loop')))
+        loop = InnerLoop(
+            ToyG(3, 4), PreLayerToyD(nn.Dropout(0.5)),
+            InnerLoopConfig(
+                steps=2,
+                optimizer='sgd',
+                g_lr=0.05,
+                d_lr=0.05,
+                grad_checkpoint=ck,
+                loss='nonsaturating',
+                batching=dict(mode='loop')))
         alg = MAML(K)
         tasks = toy_tasks(1, N)
         rand = alg.sample_randomness(loop, 1, N, generator=gen.manual_seed(3))

@@ -6,15 +6,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from core_helpers import (ToyD, ToyG, assert_bitwise_equal, make_loop,
+                          max_diff, snapshot, toy_tasks)
 from torch import nn
 
-from metagan_mm.architectures import (FIGRDCGANDiscriminator,
-                                      FIGRDCGANGenerator)
+from metagan_mm.architectures import FIGRDCGANDiscriminator, FIGRDCGANGenerator
 from metagan_mm.core import InnerLoop, InnerLoopConfig, Reptile, gan_losses
 from metagan_mm.core.params import functional_call, meta_params
-
-from conftest import (ToyD, ToyG, assert_bitwise_equal, make_loop, max_diff,
-                      snapshot, toy_tasks)
 
 
 def test_randomness_shapes(gen):
@@ -37,28 +35,37 @@ def test_meta_weights_untouched(gen, optimizer, create_graph):
     res_s, batched_s = loop.replace(batching=dict(mode='loop')).adapt_tasks(
         tasks, rand, create_graph=create_graph)
     assert batched and not batched_s
-    res_1 = loop.adapt(tasks[0], {k: v[0] for k, v in rand.items()},
-                       create_graph=create_graph)
+    res_1 = loop.adapt(
+        tasks[0], {
+            k: v[0]
+            for k, v in rand.items()
+        },
+        create_graph=create_graph)
     if create_graph:  # also backprop into the meta weights
         sum(v.sum() for v in res.params['generator'].values()).backward()
     assert_bitwise_equal(before, loop.generator, loop.discriminator)
     assert res.g_losses.shape == (3, 2) and res.d_losses.shape == (3, 2)
     assert res_1.g_losses.shape == (2, )
-    assert max_diff(res.params['generator'],
-                    res_s.params['generator']) <= 1e-5
-    assert max_diff({k: v[0] for k, v in res.params['discriminator'].items()},
-                    res_1.params['discriminator']) <= 1e-5
+    assert max_diff(res.params['generator'], res_s.params['generator']) <= 1e-5
+    assert max_diff({
+        k: v[0]
+        for k, v in res.params['discriminator'].items()
+    }, res_1.params['discriminator']) <= 1e-5
     # adaptation did move the fast weights
     g0 = meta_params(loop.generator)
-    assert max(float((res.params['generator'][k][0] - g0[k]).detach().abs()
-                     .max()) for k in g0) > 0
+    assert max(
+        float((res.params['generator'][k][0] - g0[k]).detach().abs().max())
+        for k in g0) > 0
 
 
 def test_sgd_step_matches_formula(gen):
     """One D then one G SGD step on linear nets, wgan without GP."""
     loop = make_loop(hidden=0, steps=1, g_lr=0.1, d_lr=0.2, gp_weight=0.0)
     real = toy_tasks(1, 4)[0]
-    rand = {k: v[0] for k, v in loop.sample_randomness(1, 4, generator=gen).items()}
+    rand = {
+        k: v[0]
+        for k, v in loop.sample_randomness(1, 4, generator=gen).items()
+    }
     res = loop.adapt(real, rand)
     a, c = loop.generator.net.weight, loop.generator.net.bias
     w = loop.discriminator.net.weight
@@ -67,24 +74,32 @@ def test_sgd_step_matches_formula(gen):
     w1 = w - 0.2 * (fake_mean - real.flatten(1).mean(0))
     a1 = a + 0.1 * w1.T @ z_g.mean(0, keepdim=True)
     c1 = c + 0.1 * w1[0]
-    assert torch.allclose(res.params['discriminator']['net.weight'], w1,
-                          atol=1e-6)
-    assert torch.allclose(res.params['generator']['net.weight'], a1,
-                          atol=1e-6)
+    assert torch.allclose(
+        res.params['discriminator']['net.weight'], w1, atol=1e-6)
+    assert torch.allclose(res.params['generator']['net.weight'], a1, atol=1e-6)
     assert torch.allclose(res.params['generator']['net.bias'], c1, atol=1e-6)
 
 
 def test_learned_rates_replace_cfg_lr(gen):
     loop = make_loop(hidden=0, steps=1, g_lr=0.1, d_lr=0.2, gp_weight=0.0)
     real = toy_tasks(1, 4)[0]
-    rand = {k: v[0] for k, v in loop.sample_randomness(1, 4, generator=gen).items()}
+    rand = {
+        k: v[0]
+        for k, v in loop.sample_randomness(1, 4, generator=gen).items()
+    }
     base = loop.adapt(real, rand)
     d0 = meta_params(loop.discriminator)
     # per-tensor scalar 0.4 for D weight (= 2x cfg) and zero for G entirely
     d_lrs = {'net.weight': torch.tensor(0.4)}
-    g_lrs = {k: torch.zeros_like(v) for k, v in meta_params(loop.generator).items()}
-    res = loop.adapt(real, rand,
-                     rates={'generator': g_lrs, 'discriminator': d_lrs})
+    g_lrs = {
+        k: torch.zeros_like(v)
+        for k, v in meta_params(loop.generator).items()
+    }
+    res = loop.adapt(
+        real, rand, rates={
+            'generator': g_lrs,
+            'discriminator': d_lrs
+        })
     step_base = base.params['discriminator']['net.weight'] - d0['net.weight']
     step_new = res.params['discriminator']['net.weight'] - d0['net.weight']
     assert torch.allclose(step_new, 2 * step_base, atol=1e-6)
@@ -96,12 +111,20 @@ def test_adaptation_lowers_task_losses():
     torch.manual_seed(0)
     g = FIGRDCGANGenerator(noise_size=16, base_channels=4)
     d = FIGRDCGANDiscriminator(base_channels=4)
-    loop = InnerLoop(g, d, InnerLoopConfig(steps=6, optimizer="adam",
-                                           g_lr=1e-3, d_lr=1e-3,
-                                           loss='nonsaturating'))
+    loop = InnerLoop(
+        g, d,
+        InnerLoopConfig(
+            steps=6,
+            optimizer="adam",
+            g_lr=1e-3,
+            d_lr=1e-3,
+            loss='nonsaturating'))
     gen = torch.Generator().manual_seed(0)
     real = torch.rand(8, 1, 32, 32, generator=gen) * 2 - 1
-    rand = {k: v[0] for k, v in loop.sample_randomness(1, 8, generator=gen).items()}
+    rand = {
+        k: v[0]
+        for k, v in loop.sample_randomness(1, 8, generator=gen).items()
+    }
     res = loop.adapt(real, rand)
     g0, d0 = meta_params(g), meta_params(d)
     res_g, res_d = res.params['generator'], res.params['discriminator']
@@ -110,14 +133,16 @@ def test_adaptation_lowers_task_losses():
         fake0 = functional_call(g, g0, None, z)
 
         def d_task_loss(dp):
-            return float(gan_losses.d_loss(
-                'nonsaturating', lambda x: functional_call(d, dp, None, x),
-                real, fake0))
+            return float(
+                gan_losses.d_loss('nonsaturating',
+                                  lambda x: functional_call(d, dp, None, x),
+                                  real, fake0))
 
         def g_task_loss(gp):
             fake = functional_call(g, gp, None, z)
-            return float(gan_losses.g_loss(
-                'nonsaturating', functional_call(d, res_d, None, fake)))
+            return float(
+                gan_losses.g_loss('nonsaturating',
+                                  functional_call(d, res_d, None, fake)))
 
         assert d_task_loss(res_d) < d_task_loss(d0) - 0.1
         assert g_task_loss(res_g) < g_task_loss(g0) - 0.1
@@ -126,6 +151,7 @@ def test_adaptation_lowers_task_losses():
 
 
 class _BNGen(ToyG):
+
     def __init__(self):
         super().__init__(3, 0)
         self.bn = nn.BatchNorm1d(4)
@@ -137,8 +163,8 @@ class _BNGen(ToyG):
 def test_batchnorm_falls_back_once_and_keeps_meta_buffers(gen):
     torch.manual_seed(0)
     g, d = _BNGen(), ToyD(5)
-    loop = InnerLoop(g, d, InnerLoopConfig(steps=2, optimizer='sgd',
-                                           g_lr=0.05, d_lr=0.05))
+    loop = InnerLoop(
+        g, d, InnerLoopConfig(steps=2, optimizer='sgd', g_lr=0.05, d_lr=0.05))
     before = snapshot(g, d)
     tasks = toy_tasks(3, 4)
     rand = loop.sample_randomness(3, 4, generator=gen)
@@ -185,8 +211,10 @@ def test_vmap_failure_falls_back_to_the_loop_once_with_the_reason(
         raise RuntimeError('vmap: cannot batch this (simulated)')
 
     monkeypatch.setattr(torch.func, 'vmap', refuse)
-    with pytest.warns(RuntimeWarning, match=r'vmap failed, running tasks in '
-                      r'a loop \(RuntimeError: vmap: cannot batch'):
+    with pytest.warns(
+            RuntimeWarning,
+            match=r'vmap failed, running tasks in '
+            r'a loop \(RuntimeError: vmap: cannot batch'):
         res, batched = loop.adapt_tasks(tasks, rand)
     with warnings.catch_warnings():
         warnings.simplefilter('error')  # logged once
@@ -203,13 +231,12 @@ def test_rand_required():
 
 def test_core_imports_torch_only():
     root = Path(__file__).resolve().parents[2]
-    code = (
-        'import sys, types\n'
-        "pkg = types.ModuleType('metagan_mm')\n"
-        f"pkg.__path__ = [{str(root / 'metagan_mm')!r}]\n"
-        "sys.modules['metagan_mm'] = pkg\n"
-        'import metagan_mm.core, metagan_mm.architectures\n'
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('mmengine', 'mmcv', 'mmagic'))\n"
-        'assert not bad, bad\n')
+    code = ('import sys, types\n'
+            "pkg = types.ModuleType('metagan_mm')\n"
+            f"pkg.__path__ = [{str(root / 'metagan_mm')!r}]\n"
+            "sys.modules['metagan_mm'] = pkg\n"
+            'import metagan_mm.core, metagan_mm.architectures\n'
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('mmengine', 'mmcv', 'mmagic'))\n"
+            'assert not bad, bad\n')
     subprocess.run([sys.executable, '-c', code], check=True, timeout=60)

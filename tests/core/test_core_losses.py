@@ -2,7 +2,7 @@
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import ToyD
+from core_helpers import ToyD
 
 from metagan_mm.core import d_loss, g_loss, gradient_penalty
 from metagan_mm.core.params import functional_call, meta_params

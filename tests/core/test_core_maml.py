@@ -1,13 +1,12 @@
 """MAML-GAN meta-gradients (first/second order, DAWSON)."""
 import pytest
 import torch
+from core_helpers import (ToyG, assert_bitwise_equal, grads_of, make_loop,
+                          max_diff, num_skipped, snapshot, to_dtype, toy_tasks)
 from torch import nn
 
 from metagan_mm.core import MAML, InnerLoop, InnerLoopConfig, gan_losses
 from metagan_mm.core.params import functional_call, index_dict, meta_params
-
-from conftest import (ToyG, assert_bitwise_equal, grads_of, make_loop,
-                      max_diff, num_skipped, snapshot, to_dtype, toy_tasks)
 
 K, N, T = 3, 5, 2
 
@@ -19,11 +18,17 @@ def _reference_fomaml(loop, tasks, rand):
     dd = lambda p: (lambda x: functional_call(D, p, None, x))  # noqa: E731
 
     def grad(loss, params):
-        return dict(zip(params, torch.autograd.grad(loss, list(params.values()),
-                                                    allow_unused=True)))
+        return dict(
+            zip(
+                params,
+                torch.autograd.grad(
+                    loss, list(params.values()), allow_unused=True)))
 
     def leaves(p):
-        return {k: v.detach().clone().requires_grad_(True) for k, v in p.items()}
+        return {
+            k: v.detach().clone().requires_grad_(True)
+            for k, v in p.items()
+        }
 
     g_sum, d_sum = None, None
     for t in range(tasks.shape[0]):
@@ -32,21 +37,36 @@ def _reference_fomaml(loop, tasks, rand):
         g, d = leaves(meta_params(G)), leaves(meta_params(D))
         for s in range(cfg.steps):
             fake = gd(g, r['z_d'][t, s, 0]).detach()
-            gr = grad(gan_losses.d_loss(cfg.loss, dd(d), sup, fake,
-                                        r['alpha'][t, s, 0], cfg.gp_weight), d)
-            d = leaves({k: d[k] - cfg.d_lr * (gr[k] if gr[k] is not None else 0)
-                        for k in d})
-            gr = grad(gan_losses.g_loss(cfg.loss, dd(d)(gd(g, r['z_g'][t, s]))), g)
+            gr = grad(
+                gan_losses.d_loss(cfg.loss, dd(d), sup, fake,
+                                  r['alpha'][t, s, 0], cfg.gp_weight), d)
+            d = leaves({
+                k: d[k] - cfg.d_lr * (gr[k] if gr[k] is not None else 0)
+                for k in d
+            })
+            gr = grad(
+                gan_losses.g_loss(cfg.loss,
+                                  dd(d)(gd(g, r['z_g'][t, s]))), g)
             g = leaves({k: g[k] - cfg.g_lr * gr[k] for k in g})
-        ld = gan_losses.d_loss(cfg.loss, dd(d), qry, gd(g, o['z_d'][t]).detach(),
-                               o['alpha'][t], cfg.gp_weight)
+        ld = gan_losses.d_loss(cfg.loss, dd(d), qry,
+                               gd(g, o['z_d'][t]).detach(), o['alpha'][t],
+                               cfg.gp_weight)
         lg = gan_losses.g_loss(cfg.loss, dd(d)(gd(g, o['z_g'][t])))
         gd_, gg_ = grad(ld, d), grad(lg, g)
-        gd_ = {k: torch.zeros_like(d[k]) if v is None else v for k, v in gd_.items()}
+        gd_ = {
+            k: torch.zeros_like(d[k]) if v is None else v
+            for k, v in gd_.items()
+        }
         d_sum = gd_ if d_sum is None else {k: d_sum[k] + gd_[k] for k in d_sum}
         g_sum = gg_ if g_sum is None else {k: g_sum[k] + gg_[k] for k in g_sum}
     n = tasks.shape[0]
-    return ({k: v / n for k, v in g_sum.items()}, {k: v / n for k, v in d_sum.items()})
+    return ({
+        k: v / n
+        for k, v in g_sum.items()
+    }, {
+        k: v / n
+        for k, v in d_sum.items()
+    })
 
 
 @pytest.mark.parametrize('loss', ['wgan-gp', 'nonsaturating'])
@@ -87,33 +107,49 @@ def _directional_fd(loop, alg, tasks, rand, module, key, grads, h=1e-5):
     return fd, analytic
 
 
-@pytest.mark.parametrize('optimizer, loss, dawson', [
-    ('sgd', 'wgan-gp', False), ('adam', 'nonsaturating', False),
-    ('sgd', 'hinge', True)])
+@pytest.mark.parametrize('optimizer, loss, dawson',
+                         [('sgd', 'wgan-gp', False),
+                          ('adam', 'nonsaturating', False),
+                          ('sgd', 'hinge', True)])
 def test_second_order_matches_finite_differences(gen, optimizer, loss, dawson):
-    loop = make_loop(dtype=torch.float64, optimizer=optimizer, loss=loss,
-                     steps=2, g_lr=0.1 if optimizer == 'sgd' else 0.02,
-                     d_lr=0.1 if optimizer == 'sgd' else 0.02, mode='loop')
+    loop = make_loop(
+        dtype=torch.float64,
+        optimizer=optimizer,
+        loss=loss,
+        steps=2,
+        g_lr=0.1 if optimizer == 'sgd' else 0.02,
+        d_lr=0.1 if optimizer == 'sgd' else 0.02,
+        mode='loop')
     tasks = toy_tasks(T, N, torch.float64)
     alg = MAML(K, first_order=False, separate_disc_adaptation=dawson)
-    rand = to_dtype(alg.sample_randomness(loop, T, N, generator=gen), torch.float64)
+    rand = to_dtype(
+        alg.sample_randomness(loop, T, N, generator=gen), torch.float64)
     g_grads, d_grads = grads_of(alg.meta_gradients(loop, tasks, rand))
     for module, key, grads in ((loop.discriminator, 'outer_d_loss', d_grads),
                                (loop.generator, 'outer_g_loss', g_grads)):
-        fd, analytic = _directional_fd(loop, alg, tasks, rand, module, key, grads)
-        assert abs(fd - analytic) <= 1e-6 * max(1.0, abs(fd)), (key, fd, analytic)
+        fd, analytic = _directional_fd(loop, alg, tasks, rand, module, key,
+                                       grads)
+        assert abs(fd - analytic) <= 1e-6 * max(1.0, abs(fd)), (key, fd,
+                                                                analytic)
         assert abs(analytic) > 1e-3
 
 
-@pytest.mark.parametrize('first_order, dawson, optimizer', [
-    (True, False, 'sgd'), (False, False, 'sgd'), (False, True, 'sgd'),
-    (True, False, 'adam'), (False, False, 'adam')])
+@pytest.mark.parametrize('first_order, dawson, optimizer',
+                         [(True, False, 'sgd'), (False, False, 'sgd'),
+                          (False, True, 'sgd'), (True, False, 'adam'),
+                          (False, False, 'adam')])
 def test_batched_equals_sequential(gen, first_order, dawson, optimizer):
-    loops = {mode: make_loop(optimizer=optimizer, steps=2,
-                             d_steps_per_g_step=2, mode=mode,
-                             g_lr=0.05 if optimizer == 'sgd' else 0.01,
-                             d_lr=0.05 if optimizer == 'sgd' else 0.01)
-             for mode in ('vmap', 'loop')}
+    loops = {
+        mode:
+        make_loop(
+            optimizer=optimizer,
+            steps=2,
+            d_steps_per_g_step=2,
+            mode=mode,
+            g_lr=0.05 if optimizer == 'sgd' else 0.01,
+            d_lr=0.05 if optimizer == 'sgd' else 0.01)
+        for mode in ('vmap', 'loop')
+    }
     tasks = toy_tasks(3, N)
     alg = MAML(K, first_order=first_order, separate_disc_adaptation=dawson)
     rand = alg.sample_randomness(loops['loop'], 3, N, generator=gen)
@@ -122,7 +158,8 @@ def test_batched_equals_sequential(gen, first_order, dawson, optimizer):
     assert b.batched and not s.batched
     assert max_diff(grads_of(b)[0], grads_of(s)[0]) <= 1e-5
     assert max_diff(grads_of(b)[1], grads_of(s)[1]) <= 1e-5
-    for key in ('outer_d_loss', 'outer_g_loss', 'inner_d_loss', 'inner_g_loss'):
+    for key in ('outer_d_loss', 'outer_g_loss', 'inner_d_loss',
+                'inner_g_loss'):
         assert torch.allclose(b.logs[key], s.logs[key], atol=1e-5), key
     n_inner_d = 4 * (2 if dawson else 1)
     assert b.logs['inner_d_loss'].shape == (n_inner_d, )
@@ -137,8 +174,8 @@ def test_nan_task_skipped_and_counted(gen, mode, first_order):
     alg = MAML(K, first_order=first_order)
     rand = alg.sample_randomness(loop, 3, N, generator=gen)
     keep = torch.tensor([0, 1])
-    ref = alg.meta_gradients(make_loop(mode='loop'), tasks[keep],
-                             index_dict(rand, keep))
+    ref = alg.meta_gradients(
+        make_loop(mode='loop'), tasks[keep], index_dict(rand, keep))
     out = alg.meta_gradients(loop, tasks, rand)
     assert out.batched == (mode == 'vmap')
     assert num_skipped(out) == 1 and out.num_tasks == 3
@@ -175,6 +212,7 @@ class _OnceLeaky(torch.autograd.Function):
 
 
 class OnceDiffD(nn.Module):
+
     def __init__(self):
         super().__init__()
         self.l1, self.l2 = nn.Linear(4, 5), nn.Linear(5, 1)
@@ -185,13 +223,16 @@ class OnceDiffD(nn.Module):
 
 def test_double_backward_unsupported_error_names_module(gen):
     torch.manual_seed(0)
-    loop = InnerLoop(ToyG(3, 5), OnceDiffD(),
-                     InnerLoopConfig(steps=1, optimizer='sgd', g_lr=0.1,
-                                     d_lr=0.1, loss='nonsaturating'))
+    loop = InnerLoop(
+        ToyG(3, 5), OnceDiffD(),
+        InnerLoopConfig(
+            steps=1, optimizer='sgd', g_lr=0.1, d_lr=0.1,
+            loss='nonsaturating'))
     tasks = toy_tasks(2, N)
     rand = MAML(K).sample_randomness(loop, 2, N, generator=gen)
     with pytest.raises(RuntimeError) as info:
-        with pytest.warns(RuntimeWarning):  # vmap refuses the old-style Function
+        with pytest.warns(
+                RuntimeWarning):  # vmap refuses the old-style Function
             MAML(K, first_order=False).meta_gradients(loop, tasks, rand)
     msg = str(info.value)
     assert 'discriminator OnceDiffD' in msg and 'first_order=True' in msg

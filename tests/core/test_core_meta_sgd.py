@@ -1,12 +1,11 @@
 """Meta-SGD: learned inner rates, owned by the algorithm as a module."""
 import pytest
 import torch
+from core_helpers import (assert_bitwise_equal, make_loop, max_diff,
+                          num_skipped, snapshot, to_dtype, toy_tasks)
 
 from metagan_mm.core import MetaSGD, MetaTrainingError
 from metagan_mm.core.params import index_dict
-
-from conftest import (assert_bitwise_equal, make_loop, max_diff, num_skipped,
-                      snapshot, to_dtype, toy_tasks)
 
 K, N = 3, 5
 
@@ -20,12 +19,13 @@ def _rate_name(alg, module, param):
 @pytest.mark.parametrize('first_order', [True, False])
 def test_rates_get_gradient_and_change(gen, per_parameter, first_order):
     loop = make_loop(steps=2)
-    alg = MetaSGD(loop, K, first_order=first_order,
-                  per_parameter=per_parameter)
+    alg = MetaSGD(
+        loop, K, first_order=first_order, per_parameter=per_parameter)
     g_lrs = alg.inner_rates.rates()['generator']
     shape = loop.generator.net[0].weight.shape if per_parameter else ()
     assert g_lrs['net.0.weight'].shape == shape
-    assert float(g_lrs['net.0.weight'].detach().flatten()[0]) == pytest.approx(0.05)
+    assert float(
+        g_lrs['net.0.weight'].detach().flatten()[0]) == pytest.approx(0.05)
     assert alg.modules() == {'inner_rates': alg.inner_rates}
     tasks = toy_tasks(3, N)
     rand = alg.sample_randomness(loop, 3, N, generator=gen)
@@ -37,8 +37,9 @@ def test_rates_get_gradient_and_change(gen, per_parameter, first_order):
     assert grads.keys() == named.keys()
     assert _rate_name(alg, 'generator', 'net.0.weight') == 'g.net/0/weight'
     for prefix in ('g.', 'd.'):
-        assert sum(float(v.abs().sum()) for k, v in grads.items()
-                   if k.startswith(prefix)) > 1e-6
+        assert sum(
+            float(v.abs().sum()) for k, v in grads.items()
+            if k.startswith(prefix)) > 1e-6
     assert all(v.shape == named[k].shape for k, v in grads.items())
     opt = torch.optim.SGD(alg.inner_rates.parameters(), lr=0.1)
     old = {k: v.detach().clone() for k, v in g_lrs.items()}
@@ -46,21 +47,23 @@ def test_rates_get_gradient_and_change(gen, per_parameter, first_order):
         v.grad = grads[k]
     opt.step()
     stats = alg.after_update()
-    assert {'inner_lr_g_mean', 'inner_lr_d_min', 'inner_lr_d_max'} <= set(stats)
+    assert {'inner_lr_g_mean', 'inner_lr_d_min',
+            'inner_lr_d_max'} <= set(stats)
     assert max_diff(old, {k: v.detach() for k, v in g_lrs.items()}) > 1e-7
     assert all(float(v.detach().min()) >= 0.0 for v in g_lrs.values())
 
 
 def test_rate_gradient_matches_finite_differences(gen):
-    loop = make_loop(dtype=torch.float64, steps=2, loss='nonsaturating',
-                     mode='loop')
+    loop = make_loop(
+        dtype=torch.float64, steps=2, loss='nonsaturating', mode='loop')
     alg = MetaSGD(loop, K, first_order=False, per_parameter=False)
     tasks = toy_tasks(2, N, torch.float64)
-    rand = to_dtype(alg.sample_randomness(loop, 2, N, generator=gen), torch.float64)
+    rand = to_dtype(
+        alg.sample_randomness(loop, 2, N, generator=gen), torch.float64)
     out = alg.meta_gradients(loop, tasks, rand)
     h = 1e-6
-    for module, key in (('discriminator', 'outer_d_loss'),
-                        ('generator', 'outer_g_loss')):
+    for module, key in (('discriminator', 'outer_d_loss'), ('generator',
+                                                            'outer_g_loss')):
         rates = alg.inner_rates.rates()[module]
         name = next(iter(rates))
         vals = []
@@ -71,7 +74,8 @@ def test_rate_gradient_matches_finite_differences(gen):
             with torch.no_grad():
                 rates[name] -= sign * h
         fd = float((vals[0] - vals[1]) / (2 * h))
-        analytic = float(out.grads['inner_rates'][_rate_name(alg, module, name)])
+        analytic = float(out.grads['inner_rates'][_rate_name(
+            alg, module, name)])
         assert abs(fd - analytic) <= 1e-6 * max(1.0, abs(fd))
 
 
@@ -111,11 +115,15 @@ def test_clamping_and_bad_rates(gen):
         alg.meta_gradients(make_loop(hidden=0), tasks, rand)
     with torch.no_grad():
         rates['discriminator']['net.0.weight'][0, 0] = float('nan')
-    with pytest.raises(MetaTrainingError, match=r"discriminator rates of "
-                       r"'net.0.weight' have non-finite learning rates"):
+    with pytest.raises(
+            MetaTrainingError,
+            match=r"discriminator rates of "
+            r"'net.0.weight' have non-finite learning rates"):
         alg.meta_gradients(loop, tasks, rand)
-    with pytest.raises(MetaTrainingError, match='non-finite learning rates '
-                       'after the outer step'):
+    with pytest.raises(
+            MetaTrainingError,
+            match='non-finite learning rates '
+            'after the outer step'):
         alg.after_update()
     with pytest.raises(ValueError, match='min_lr'):
         MetaSGD(loop, K, min_lr=-1.0)

@@ -1,11 +1,10 @@
 """Reptile meta-gradients."""
 import torch
+from core_helpers import (assert_bitwise_equal, grads_of, make_loop, max_diff,
+                          num_skipped, snapshot, toy_tasks)
 
 from metagan_mm.core import Reptile
 from metagan_mm.core.params import index_dict
-
-from conftest import (assert_bitwise_equal, grads_of, make_loop, max_diff,
-                      num_skipped, snapshot, toy_tasks)
 
 
 def test_one_step_matches_hand_computed_update(gen):
@@ -26,7 +25,8 @@ def test_one_step_matches_hand_computed_update(gen):
         fake_mean = (rand['z_d'][t, 0, 0] @ a.T + c).mean(0)
         w1 = w - d_lr * (fake_mean - tasks[t].flatten(1).mean(0))
         theta_w.append(w1)
-        theta_a.append(a + g_lr * w1.T @ rand['z_g'][t, 0].mean(0, keepdim=True))
+        theta_a.append(a +
+                       g_lr * w1.T @ rand['z_g'][t, 0].mean(0, keepdim=True))
         theta_c.append(c + g_lr * w1[0])
     mean = lambda xs: torch.stack(xs).mean(0)  # noqa: E731
     assert torch.allclose(d_grads['net.weight'], w - mean(theta_w), atol=1e-6)
@@ -41,8 +41,13 @@ def test_one_step_matches_hand_computed_update(gen):
 def test_batched_equals_sequential_adam(gen):
     outs = {}
     for mode in ('vmap', 'loop'):
-        loop = make_loop(optimizer='adam', steps=3, d_steps_per_g_step=2,
-                         g_lr=1e-2, d_lr=1e-2, mode=mode)
+        loop = make_loop(
+            optimizer='adam',
+            steps=3,
+            d_steps_per_g_step=2,
+            g_lr=1e-2,
+            d_lr=1e-2,
+            mode=mode)
         tasks = toy_tasks(4, 5)
         rand = loop.sample_randomness(4, 5, generator=gen.manual_seed(2))
         outs[mode] = Reptile().meta_gradients(loop, tasks, rand)
@@ -50,8 +55,8 @@ def test_batched_equals_sequential_adam(gen):
     assert b.batched and not s.batched
     assert max_diff(grads_of(b)[0], grads_of(s)[0]) <= 1e-5
     assert max_diff(grads_of(b)[1], grads_of(s)[1]) <= 1e-5
-    assert torch.allclose(b.logs['inner_d_loss'], s.logs['inner_d_loss'],
-                          atol=1e-5)
+    assert torch.allclose(
+        b.logs['inner_d_loss'], s.logs['inner_d_loss'], atol=1e-5)
     assert b.logs['inner_d_loss'].shape == (6, )
 
 
@@ -76,9 +81,10 @@ def test_nan_task_skipped_and_counted(gen):
 def test_all_tasks_skipped_gives_zero_grads(gen):
     loop = make_loop()
     tasks = torch.full((2, 4, 1, 2, 2), float('inf'))
-    out = Reptile().meta_gradients(
-        loop, tasks, loop.sample_randomness(2, 4, generator=gen))
+    out = Reptile().meta_gradients(loop, tasks,
+                                   loop.sample_randomness(2, 4, generator=gen))
     assert num_skipped(out) == 2
     g, d = grads_of(out)
-    assert all(float(v.abs().sum()) == 0 for v in list(g.values()) + list(d.values()))
+    assert all(
+        float(v.abs().sum()) == 0 for v in list(g.values()) + list(d.values()))
     assert torch.isnan(out.logs['inner_d_loss']).all()

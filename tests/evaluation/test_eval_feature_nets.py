@@ -132,8 +132,9 @@ def test_cli_trains_and_saves(tmp_path, make_glyph_cfg, tool):
     glyph_cfg = make_glyph_cfg
     tool = tool('train_feature_extractor')
     out = str(tmp_path / 'cli.pth')
-    config = osp.join(REPO_ROOT, 'configs', 'reptile',
-                      'reptile_ln-dcgan-quarter_1xb4-600iters_glyphs-32x32.py')
+    config = osp.join(
+        REPO_ROOT, 'configs', 'reptile',
+        'reptile_ln-dcgan-quarter_1xb4-600iters_glyphs-32x32.py')
     assert tool.main([config, '--out', out, '--iters', '2']) == out
     state = torch.load(out, weights_only=True)
     assert state['split_part'] == 'train' and state['iters'] == 2

@@ -10,8 +10,13 @@ model = dict(
     first_order=False,
     separate_disc_adaptation=False,
     inner_loop=dict(
-        _delete_=True, steps=5, g_lr=1e-2, d_lr=1e-2, optimizer='sgd',
-        loss='wgan-gp', gp_weight=10.0,
+        _delete_=True,
+        steps=5,
+        g_lr=1e-2,
+        d_lr=1e-2,
+        optimizer='sgd',
+        loss='wgan-gp',
+        gp_weight=10.0,
         # True: keep only each inner step's inputs and recompute the step in
         # the outer backward (second order in less memory, slower; README)
         grad_checkpoint=False,

@@ -7,7 +7,9 @@ model = dict(
     data_preprocessor=dict(
         type='DataPreprocessor', mean=[127.5], std=[127.5], data_keys=None),
     generator=dict(
-        type='FIGRDCGANGenerator', noise_size=100, out_scale=32,
+        type='FIGRDCGANGenerator',
+        noise_size=100,
+        out_scale=32,
         out_channels=1),
     discriminator=dict(
         type='FIGRDCGANDiscriminator', in_scale=32, in_channels=1),

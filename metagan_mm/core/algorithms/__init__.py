@@ -6,5 +6,7 @@ from .meta_sgd import InnerRates, MetaSGD
 from .pooled import Pooled
 from .reptile import Reptile
 
-__all__ = ['MetaAlgorithm', 'MetaResult', 'MetaTrainingError', 'TaskOutput',
-           'check_tasks', 'Reptile', 'MAML', 'MetaSGD', 'InnerRates', 'Pooled']
+__all__ = [
+    'MetaAlgorithm', 'MetaResult', 'MetaTrainingError', 'TaskOutput',
+    'check_tasks', 'Reptile', 'MAML', 'MetaSGD', 'InnerRates', 'Pooled'
+]

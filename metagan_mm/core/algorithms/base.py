@@ -75,8 +75,10 @@ class MetaResult:
 def check_tasks(tasks: Tensor, min_images: int = 1) -> None:
     """Raise a ValueError unless ``tasks`` is ``[T, N, C, H, W]``."""
     if not isinstance(tasks, Tensor) or tasks.dim() != 5:
-        shape = tuple(tasks.shape) if isinstance(tasks, Tensor) else type(tasks)
-        raise ValueError(f'tasks must be a Tensor [T, N, C, H, W], got {shape}.')
+        shape = tuple(tasks.shape) if isinstance(tasks,
+                                                 Tensor) else type(tasks)
+        raise ValueError(
+            f'tasks must be a Tensor [T, N, C, H, W], got {shape}.')
     if tasks.shape[0] < 1 or tasks.shape[1] < min_images:
         raise ValueError(f'tasks {tuple(tasks.shape)} needs T >= 1 and '
                          f'N >= {min_images} images per task.')
@@ -85,8 +87,10 @@ def check_tasks(tasks: Tensor, min_images: int = 1) -> None:
 def _add(a: dict, b: dict) -> dict:
     """Fold two chunks' results: join the flags, add the sums (integer
     buffers keep the first valid task's value)."""
-    out = {'valid': torch.cat([a['valid'], b['valid']]),
-           'logs': tree_map(torch.add, a['logs'], b['logs'])}
+    out = {
+        'valid': torch.cat([a['valid'], b['valid']]),
+        'logs': tree_map(torch.add, a['logs'], b['logs'])
+    }
     sums = [p['sums'] for p in (a, b) if 'sums' in p]
     if sums:
         out['sums'] = sums[0] if len(sums) == 1 else tree_map(
@@ -116,7 +120,9 @@ class MetaAlgorithm:
     second_order: bool = False
 
     # ------------------------------------------------ what a subclass says
-    def sample_randomness(self, inner: InnerLoop, num_tasks: int,
+    def sample_randomness(self,
+                          inner: InnerLoop,
+                          num_tasks: int,
                           n_images: int,
                           generator: Optional[torch.Generator] = None
                           ) -> Dict[str, Any]:
@@ -134,8 +140,8 @@ class MetaAlgorithm:
         """Losses to differentiate: ``log name -> meta-module -> leaves``."""
         return {}
 
-    def reduce(self, inner: InnerLoop, means: Optional[Dict[str, Any]]
-               ) -> Dict[str, TensorDict]:
+    def reduce(self, inner: InnerLoop,
+               means: Optional[Dict[str, Any]]) -> Dict[str, TensorDict]:
         """Meta-gradients from the means over the valid tasks (``grads``,
         ``params``, ``buffers``; None if no task is valid). Default: the
         mean gradients of the target losses (zero if none is valid)."""
@@ -144,9 +150,11 @@ class MetaAlgorithm:
         zeros: Dict[str, TensorDict] = {}
         for leaves in self.targets(inner).values():
             for module, tensors in leaves.items():
-                zeros.setdefault(module, {}).update(
-                    {k: torch.zeros_like(v).detach()
-                     for k, v in tensors.items()})
+                zeros.setdefault(module, {}).update({
+                    k:
+                    torch.zeros_like(v).detach()
+                    for k, v in tensors.items()
+                })
         return zeros
 
     def modules(self) -> Dict[str, nn.Module]:
@@ -191,9 +199,9 @@ class MetaAlgorithm:
         n = int(valid.sum())
         mean = lambda v: v / n if v.is_floating_point() else v  # noqa: E731
         means = tree_map(mean, total['sums']) if 'sums' in total else None
-        return MetaResult(self.reduce(inner, means), valid,
-                          tree_map(mean, total['logs']),
-                          means['buffers'] if means else {}, batched)
+        return MetaResult(
+            self.reduce(inner, means), valid, tree_map(mean, total['logs']),
+            means['buffers'] if means else {}, batched)
 
     def _chunk(self, inner: InnerLoop, targets: Targets, mode: Mode,
                real: Tensor, rand: Dict[str, Any]) -> dict:
@@ -204,11 +212,16 @@ class MetaAlgorithm:
         valid = finite((out.logs, out.params))
         keep = valid.nonzero().flatten()
         if len(keep) == 0:
-            return {'valid': valid, 'logs': tree_map(
-                lambda v: torch.zeros_like(v[0]).detach(), out.logs)}
+            return {
+                'valid':
+                valid,
+                'logs':
+                tree_map(lambda v: torch.zeros_like(v[0]).detach(), out.logs)
+            }
         if len(keep) < len(valid):  # only with VMAP: drop the bad tasks
-            out = (self.task(inner, mode, real[keep], index_dict(rand, keep))
-                   if targets else tree_map(lambda v: v[keep], out))
+            out = (
+                self.task(inner, mode, real[keep], index_dict(rand, keep))
+                if targets else tree_map(lambda v: v[keep], out))
         grads: Dict[str, TensorDict] = {}
         for i, (key, leaves) in enumerate(targets.items()):
             names = [(m, k) for m, d in leaves.items() for k in d]
@@ -217,10 +230,16 @@ class MetaAlgorithm:
                 retain_graph=i + 1 < len(targets))
             for (m, k), g in zip(names, values):
                 grads.setdefault(m, {})[k] = g.detach()
-        per_task = lambda v: (v.detach().sum(0)  # noqa: E731
-                              if v.is_floating_point() else v[0])
-        return {'valid': valid,
-                'logs': tree_map(lambda v: v.detach().sum(0), out.logs),
-                'sums': {'grads': grads,
-                         'params': tree_map(per_task, out.params),
-                         'buffers': tree_map(per_task, out.buffers)}}
+
+        def per_task(v: Tensor) -> Tensor:
+            return v.detach().sum(0) if v.is_floating_point() else v[0]
+
+        return {
+            'valid': valid,
+            'logs': tree_map(lambda v: v.detach().sum(0), out.logs),
+            'sums': {
+                'grads': grads,
+                'params': tree_map(per_task, out.params),
+                'buffers': tree_map(per_task, out.buffers)
+            }
+        }

@@ -13,19 +13,25 @@ def supports_double_backward(module: nn.Module, x: Tensor) -> bool:
 
     The module's parameters and buffers are not modified (copies are used).
     """
-    params = {k: v.detach().requires_grad_(True)
-              for k, v in module.named_parameters()}
+    params = {
+        k: v.detach().requires_grad_(True)
+        for k, v in module.named_parameters()
+    }
     try:
         with torch.enable_grad():
             out = functional_call(module, params,
                                   meta_buffers(module, clone=True), x)
-            grads = torch.autograd.grad(out.pow(2).sum(), list(params.values()),
-                                        create_graph=True, allow_unused=True)
-            total = sum(g.pow(2).sum() for g in grads
-                        if g is not None and g.requires_grad)
+            grads = torch.autograd.grad(
+                out.pow(2).sum(),
+                list(params.values()),
+                create_graph=True,
+                allow_unused=True)
+            total = sum(
+                g.pow(2).sum() for g in grads
+                if g is not None and g.requires_grad)
             if isinstance(total, Tensor):
-                torch.autograd.grad(total, list(params.values()),
-                                    allow_unused=True)
+                torch.autograd.grad(
+                    total, list(params.values()), allow_unused=True)
     except (RuntimeError, NotImplementedError):
         return False
     return True
@@ -41,8 +47,10 @@ def second_order_error(inner_loop: InnerLoop, tasks: Tensor,
     gen, disc = inner_loop.generator, inner_loop.discriminator
     ref = next(gen.parameters())
     bad: List[str] = []
-    if not supports_double_backward(gen, torch.zeros(
-            2, inner_loop.noise_size, device=ref.device, dtype=ref.dtype)):
+    if not supports_double_backward(
+            gen,
+            torch.zeros(
+                2, inner_loop.noise_size, device=ref.device, dtype=ref.dtype)):
         bad.append(f'generator {type(gen).__name__}')
     if not supports_double_backward(disc, tasks[0, :2].detach()):
         bad.append(f'discriminator {type(disc).__name__}')
@@ -50,7 +58,8 @@ def second_order_error(inner_loop: InnerLoop, tasks: Tensor,
         return err
     first = (str(err).splitlines() or [''])[0]
     return RuntimeError(
-        f'Second-order MAML needs double backward through the {" and ".join(bad)}, '
+        'Second-order MAML needs double backward through the '
+        f'{" and ".join(bad)}, '
         f'which does not support it ({type(err).__name__}: {first}). '
         'Use first_order=True (e.g. MAML(..., first_order=True)) or make the '
         'module twice differentiable.')

@@ -36,10 +36,13 @@ class MAML(MetaAlgorithm):
         separate_disc_adaptation: DAWSON-style D for G's outer loss.
     """
 
-    def __init__(self, num_support: int, first_order: bool = False,
+    def __init__(self,
+                 num_support: int,
+                 first_order: bool = False,
                  separate_disc_adaptation: bool = False) -> None:
         if not isinstance(num_support, int) or num_support < 1:
-            raise ValueError(f'num_support={num_support!r} must be an int >= 1.')
+            raise ValueError(
+                f'num_support={num_support!r} must be an int >= 1.')
         self.num_support = num_support
         self.first_order = bool(first_order)
         self.separate_disc_adaptation = bool(separate_disc_adaptation)
@@ -53,14 +56,17 @@ class MAML(MetaAlgorithm):
         """Inner learning rates of the task adaptation (None: the config's)."""
         return None
 
-    def sample_randomness(self, inner: InnerLoop, num_tasks: int,
+    def sample_randomness(self,
+                          inner: InnerLoop,
+                          num_tasks: int,
                           n_images: int,
                           generator: Optional[torch.Generator] = None
                           ) -> Dict[str, Any]:
         """Pre-draw inner (support), outer and, for DAWSON, query-inner noise.
 
         Returns:
-            ``{'inner': ..., 'outer': {'z_d', 'alpha', 'z_g'}[, 'query_inner']}``
+            ``{'inner': ..., 'outer': {'z_d', 'alpha', 'z_g'}
+            [, 'query_inner']}``
             with a leading task dim ``T``; outer batches have ``Q`` samples.
         """
         q = n_images - self.num_support
@@ -68,14 +74,16 @@ class MAML(MetaAlgorithm):
             raise ValueError(f'tasks have {n_images} images but num_support='
                              f'{self.num_support}: at least one query image '
                              'is needed (N > num_support).')
-        rand = {'inner': inner.sample_randomness(num_tasks, self.num_support,
-                                                 generator),
-                'outer': gan_noise((num_tasks, q), (num_tasks, q),
-                                   inner.noise_size, generator,
-                                   next(inner.generator.parameters()))}
+        rand = {
+            'inner':
+            inner.sample_randomness(num_tasks, self.num_support, generator),
+            'outer':
+            gan_noise((num_tasks, q), (num_tasks, q), inner.noise_size,
+                      generator, next(inner.generator.parameters()))
+        }
         if self.separate_disc_adaptation:
-            rand['query_inner'] = inner.sample_randomness(num_tasks, q,
-                                                          generator)
+            rand['query_inner'] = inner.sample_randomness(
+                num_tasks, q, generator)
         return rand
 
     def targets(self, inner: InnerLoop) -> Targets:
@@ -90,16 +98,16 @@ class MAML(MetaAlgorithm):
         cfg, cg, rates = inner.cfg, not self.first_order, self.rates()
         support, query = real.split(
             [self.num_support, real.shape[-4] - self.num_support], dim=-4)
-        res = inner.adapt(support, rand['inner'], rates=rates,
-                          create_graph=cg, mode=mode)
+        res = inner.adapt(
+            support, rand['inner'], rates=rates, create_graph=cg, mode=mode)
 
         def outer_d(g: TensorDict, gb: TensorDict, d: TensorDict,
                     db: TensorDict, query: Tensor, z: Tensor,
                     alpha: Tensor) -> Tensor:
-            return gan_losses.d_loss(
-                cfg.loss, lambda x: inner.discriminate(d, db, x), query,
-                inner.generate(g, gb, z), alpha, cfg.gp_weight,
-                mode.gp_backend)
+            return gan_losses.d_loss(cfg.loss,
+                                     lambda x: inner.discriminate(d, db, x),
+                                     query, inner.generate(g, gb, z), alpha,
+                                     cfg.gp_weight, mode.gp_backend)
 
         def outer_g(g: TensorDict, gb: TensorDict, d: TensorDict,
                     db: TensorDict, z: Tensor) -> Tensor:
@@ -108,18 +116,25 @@ class MAML(MetaAlgorithm):
 
         out = rand['outer']
         g, gb = res.params[G], res.buffers[G]
-        loss_d = mode.map(outer_d, g, gb, res.params[D], res.buffers[D],
-                          query, out['z_d'], out['alpha'])
+        loss_d = mode.map(outer_d, g, gb, res.params[D], res.buffers[D], query,
+                          out['z_d'], out['alpha'])
         d_for_g, inner_d = res, res.d_losses
         if self.separate_disc_adaptation:
-            d_for_g = inner.adapt(query, rand['query_inner'], rates=rates,
-                                  create_graph=cg, mode=mode)
+            d_for_g = inner.adapt(
+                query,
+                rand['query_inner'],
+                rates=rates,
+                create_graph=cg,
+                mode=mode)
             inner_d = torch.cat([inner_d, d_for_g.d_losses], -1)
         loss_g = mode.map(outer_g, g, gb, d_for_g.params[D],
                           d_for_g.buffers[D], out['z_g'])
-        return TaskOutput({'outer_d_loss': loss_d, 'outer_g_loss': loss_g,
-                           'inner_d_loss': inner_d,
-                           'inner_g_loss': res.g_losses})
+        return TaskOutput({
+            'outer_d_loss': loss_d,
+            'outer_g_loss': loss_g,
+            'inner_d_loss': inner_d,
+            'inner_g_loss': res.g_losses
+        })
 
     def meta_gradients(self, inner: InnerLoop, tasks: Tensor,
                        rand: Dict[str, Any]) -> MetaResult:

@@ -27,9 +27,13 @@ class InnerRates(nn.Module):
         super().__init__()
         self.names = list(rates)
         for module, tensors in rates.items():
-            self.add_module(_SHORT.get(module, module), nn.ParameterDict({
-                k.replace('.', '/'): nn.Parameter(v.detach().clone())
-                for k, v in tensors.items()}))
+            self.add_module(
+                _SHORT.get(module, module),
+                nn.ParameterDict({
+                    k.replace('.', '/'):
+                    nn.Parameter(v.detach().clone())
+                    for k, v in tensors.items()
+                }))
 
     def leaves(self, module: str) -> Dict[str, nn.Parameter]:
         """``network parameter name -> (rate parameter name, rate)``."""
@@ -39,8 +43,10 @@ class InnerRates(nn.Module):
 
     def rates(self) -> Dict[str, TensorDict]:
         """The live rates per meta-module, keyed by parameter name."""
-        return {m: OrderedDict((k, v) for k, (_, v) in self.leaves(m).items())
-                for m in self.names}
+        return {
+            m: OrderedDict((k, v) for k, (_, v) in self.leaves(m).items())
+            for m in self.names
+        }
 
 
 class MetaSGD(MAML):
@@ -66,35 +72,54 @@ class MetaSGD(MAML):
         separate_disc_adaptation: DAWSON-style D for G's outer loss.
     """
 
-    def __init__(self, inner: InnerLoop, num_support: int,
-                 first_order: bool = False, per_parameter: bool = True,
+    def __init__(self,
+                 inner: InnerLoop,
+                 num_support: int,
+                 first_order: bool = False,
+                 per_parameter: bool = True,
                  min_lr: float = 0.0,
                  separate_disc_adaptation: bool = False) -> None:
         if not (isinstance(min_lr, (int, float)) and math.isfinite(min_lr)
                 and min_lr >= 0):
-            raise ValueError(f'min_lr={min_lr!r} must be a finite number >= 0.')
+            raise ValueError(
+                f'min_lr={min_lr!r} must be a finite number >= 0.')
         super().__init__(num_support, first_order, separate_disc_adaptation)
         self.min_lr = float(min_lr)
         self.inner_rates = InnerRates({
-            n: {k: torch.full(p.shape if per_parameter else (),
-                              inner.cfg.lr(n), dtype=p.dtype, device=p.device)
-                for k, p in params.items()}
-            for n, params in inner.meta_params().items()})
+            n: {
+                k:
+                torch.full(
+                    p.shape if per_parameter else (),
+                    inner.cfg.lr(n),
+                    dtype=p.dtype,
+                    device=p.device)
+                for k, p in params.items()
+            }
+            for n, params in inner.meta_params().items()
+        })
 
     def modules(self) -> Dict[str, nn.Module]:
-        """The rates, a meta-module stepped by ``optim_wrapper.inner_rates``."""
+        """The rates: a meta-module stepped by
+        ``optim_wrapper.inner_rates``."""
         return {'inner_rates': self.inner_rates}
 
     def rates(self) -> Rates:
         """The live rates, clamped to ``>= min_lr``."""
-        return {m: OrderedDict((k, r.clamp_min(self.min_lr))
-                               for k, r in rates.items())
-                for m, rates in self.inner_rates.rates().items()}
+        return {
+            m: OrderedDict((k, r.clamp_min(self.min_lr))
+                           for k, r in rates.items())
+            for m, rates in self.inner_rates.rates().items()
+        }
 
     def adaptation_rates(self) -> Rates:
         """The clamped rates, detached."""
-        return {m: {k: r.detach() for k, r in rates.items()}
-                for m, rates in self.rates().items()}
+        return {
+            m: {
+                k: r.detach()
+                for k, r in rates.items()
+            }
+            for m, rates in self.rates().items()
+        }
 
     def targets(self, inner: InnerLoop) -> Targets:
         """MAML's, plus each network's rates for its outer loss."""

@@ -35,7 +35,9 @@ class Pooled(MetaAlgorithm):
     failed and the gradients are zero.
     """
 
-    def sample_randomness(self, inner: InnerLoop, num_tasks: int,
+    def sample_randomness(self,
+                          inner: InnerLoop,
+                          num_tasks: int,
                           n_images: int,
                           generator: Optional[torch.Generator] = None
                           ) -> Dict[str, Tensor]:
@@ -52,22 +54,29 @@ class Pooled(MetaAlgorithm):
         cfg, params = inner.cfg, inner.meta_params()
         gb = meta_buffers(inner.generator, clone=True)
         db = meta_buffers(inner.discriminator, clone=True)
-        real, z_d, alpha, z_g = (x.flatten(0, 1) for x in (
-            tasks, rand['z_d'], rand['alpha'], rand['z_g']))
+        real, z_d, alpha, z_g = (
+            x.flatten(0, 1)
+            for x in (tasks, rand['z_d'], rand['alpha'], rand['z_g']))
         with torch.enable_grad():
             with torch.no_grad():
                 fake = inner.generate(params[G], gb, z_d)
             d_loss = gan_losses.d_loss(
-                cfg.loss, lambda x: inner.discriminate(params[D], db, x),
-                real, fake, alpha, cfg.gp_weight)
+                cfg.loss, lambda x: inner.discriminate(params[D], db, x), real,
+                fake, alpha, cfg.gp_weight)
             d_grads = grads_or_zeros(d_loss, list(params[D].values()))
-            g_loss = gan_losses.g_loss(cfg.loss, inner.discriminate(
-                params[D], db, inner.generate(params[G], gb, z_g)))
+            g_loss = gan_losses.g_loss(
+                cfg.loss,
+                inner.discriminate(params[D], db,
+                                   inner.generate(params[G], gb, z_g)))
             g_grads = grads_or_zeros(g_loss, list(params[G].values()))
-        grads = {G: dict(zip(params[G], (g.detach() for g in g_grads))),
-                 D: dict(zip(params[D], (g.detach() for g in d_grads)))}
-        logs = {'inner_d_loss': d_loss.detach().reshape(1),
-                'inner_g_loss': g_loss.detach().reshape(1)}
+        grads = {
+            G: dict(zip(params[G], (g.detach() for g in g_grads))),
+            D: dict(zip(params[D], (g.detach() for g in d_grads)))
+        }
+        logs = {
+            'inner_d_loss': d_loss.detach().reshape(1),
+            'inner_g_loss': g_loss.detach().reshape(1)
+        }
         ok = bool(finite(tree_map(lambda v: v.unsqueeze(0), (logs, grads))))
         if not ok:
             grads = tree_map(torch.zeros_like, grads)

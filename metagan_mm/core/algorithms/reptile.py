@@ -30,13 +30,21 @@ class Reptile(MetaAlgorithm):
         """Adapt to all images of the task."""
         with torch.no_grad():
             res = inner.adapt(real, rand, mode=mode)
-        return TaskOutput({'inner_d_loss': res.d_losses,
-                           'inner_g_loss': res.g_losses}, res.params,
-                          res.buffers)
+        return TaskOutput(
+            {
+                'inner_d_loss': res.d_losses,
+                'inner_g_loss': res.g_losses
+            }, res.params, res.buffers)
 
-    def reduce(self, inner: InnerLoop, means: Optional[Dict[str, Any]]
-               ) -> Dict[str, TensorDict]:
+    def reduce(self, inner: InnerLoop,
+               means: Optional[Dict[str, Any]]) -> Dict[str, TensorDict]:
         """``theta - mean_t(theta_t)`` (zero if no task is valid)."""
-        return {n: {k: v.detach() - means['params'][n][k] if means
-                    else torch.zeros_like(v).detach() for k, v in p.items()}
-                for n, p in inner.meta_params().items()}
+        return {
+            n: {
+                k:
+                v.detach() - means['params'][n][k]
+                if means else torch.zeros_like(v).detach()
+                for k, v in p.items()
+            }
+            for n, p in inner.meta_params().items()
+        }

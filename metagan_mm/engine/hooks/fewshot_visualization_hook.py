@@ -104,12 +104,15 @@ class FewShotVisualizationHook(Hook):
             support = self.dataset[index]['inputs']['support']
             support = model.data_preprocessor(
                 dict(inputs=support[None]), False)['inputs'][0]
-            generated = model.generate_adapted(
-                support, self.num_samples, self.steps, self.seed + index)
+            generated = model.generate_adapted(support, self.num_samples,
+                                               self.steps, self.seed + index)
             blocks.append(fewshot_grid(support, generated, self.num_samples))
         return np.concatenate(blocks, axis=0)
 
-    def _visualize(self, runner, step: int, name: Optional[str] = None,
+    def _visualize(self,
+                   runner,
+                   step: int,
+                   name: Optional[str] = None,
                    steps: Optional[int] = None) -> None:
         if name is None and step == self._last_iter:
             return
@@ -125,13 +128,16 @@ class FewShotVisualizationHook(Hook):
         if self.save_png:
             out_dir = osp.join(runner.work_dir, 'samples')
             os.makedirs(out_dir, exist_ok=True)
-            self.last_grid_path = osp.join(
-                out_dir, name or f'fewshot_iter_{step}.png')
+            self.last_grid_path = osp.join(out_dir, name
+                                           or f'fewshot_iter_{step}.png')
             Image.fromarray(grid).save(self.last_grid_path)
         runner.logger.info(f'few-shot grid of iteration {step} written '
                            f'({self.last_grid_path or "visualizer"})')
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch=None,
                          outputs=None) -> None:
         """Every ``interval`` iterations."""
         if self.every_n_train_iters(runner, self.interval):
@@ -152,5 +158,8 @@ class FewShotVisualizationHook(Hook):
             model = runner.model.module if is_model_wrapper(
                 runner.model) else runner.model
             steps = model.inner_loop.cfg.steps
-        self._visualize(runner, runner.iter,
-                        name=f'fewshot_test_steps{steps}.png', steps=steps)
+        self._visualize(
+            runner,
+            runner.iter,
+            name=f'fewshot_test_steps{steps}.png',
+            steps=steps)

@@ -42,9 +42,7 @@ class MetaDataParallel(nn.Module):
         super().__init__()
         self.module = module
         if dist.get_world_size() > 1:
-            tensors: List[torch.Tensor] = [
-                p.data for p in module.parameters()
-            ]
+            tensors: List[torch.Tensor] = [p.data for p in module.parameters()]
             if broadcast_buffers:
                 tensors += [b.data for b in module.buffers()]
             for tensor in tensors:

@@ -1,0 +1,105 @@
+"""Toy networks and helpers shared by the core tests (import them from here:
+several test folders have a conftest module)."""
+from typing import Dict, Tuple
+
+import torch
+from torch import Tensor, nn
+
+from metagan_mm.core import InnerLoop, InnerLoopConfig
+
+
+class ToyG(nn.Module):
+    """Generator producing ``[N, 1, 2, 2]`` images from ``[N, nz]`` noise."""
+
+    def __init__(self, noise_size: int = 3, hidden: int = 0) -> None:
+        super().__init__()
+        self.noise_size = noise_size
+        self.net = (
+            nn.Linear(noise_size, 4) if hidden == 0 else nn.Sequential(
+                nn.Linear(noise_size, hidden), nn.Tanh(), nn.Linear(hidden,
+                                                                    4)))
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.net(z).reshape(z.shape[0], 1, 2, 2)
+
+
+class ToyD(nn.Module):
+    """Discriminator mapping ``[N, 1, 2, 2]`` images to ``[N, 1]``."""
+
+    def __init__(self, hidden: int = 0) -> None:
+        super().__init__()
+        self.net = (
+            nn.Linear(4, 1) if hidden == 0 else nn.Sequential(
+                nn.Linear(4, hidden), nn.Tanh(), nn.Linear(hidden, 1)))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x.flatten(1))
+
+
+def make_loop(hidden: int = 6,
+              dtype: torch.dtype = torch.float32,
+              seed: int = 0,
+              mode: str = 'auto',
+              **cfg) -> InnerLoop:
+    """Inner loop over seeded toy MLP nets (same seed, same nets), batching
+    ``mode``."""
+    torch.manual_seed(seed)
+    g, d = ToyG(3, hidden).to(dtype), ToyD(hidden).to(dtype)
+    base = dict(steps=2, optimizer='sgd', g_lr=0.05, d_lr=0.05)
+    base.update(cfg)
+    base.setdefault('batching', dict(mode=mode))
+    return InnerLoop(g, d, InnerLoopConfig(**base))
+
+
+def toy_tasks(num_tasks: int,
+              n: int,
+              dtype: torch.dtype = torch.float32,
+              seed: int = 1) -> Tensor:
+    """Random ``[T, N, 1, 2, 2]`` tasks in [-1, 1], one mean per task."""
+    gen = torch.Generator().manual_seed(seed)
+    mean = torch.rand(num_tasks, 1, 1, 2, 2, generator=gen) - 0.5
+    x = mean + 0.3 * torch.randn(num_tasks, n, 1, 2, 2, generator=gen)
+    return x.clamp(-1, 1).to(dtype)
+
+
+def to_dtype(rand, dtype):
+    """Cast a (nested) randomness dict."""
+    if isinstance(rand, dict):
+        return {k: to_dtype(v, dtype) for k, v in rand.items()}
+    return rand.to(dtype)
+
+
+def snapshot(*modules: nn.Module) -> Dict[str, Tensor]:
+    """Copies of all parameters and buffers."""
+    out = {}
+    for i, m in enumerate(modules):
+        out.update({
+            f'{i}.{k}': v.detach().clone()
+            for k, v in m.state_dict(keep_vars=True).items()
+        })
+    return out
+
+
+def assert_bitwise_equal(before: Dict[str, Tensor], *modules:
+                         nn.Module) -> None:
+    """Assert modules' tensors are bitwise equal to a snapshot."""
+    after = snapshot(*modules)
+    assert before.keys() == after.keys()
+    for k in before:
+        assert torch.equal(before[k], after[k]), k
+
+
+def max_diff(a: Dict[str, Tensor], b: Dict[str, Tensor]) -> float:
+    """Max abs difference over same-keyed tensor dicts."""
+    assert a.keys() == b.keys()
+    return max(float((a[k] - b[k]).detach().abs().max()) for k in a)
+
+
+def grads_of(res) -> Tuple[Dict[str, Tensor], Dict[str, Tensor]]:
+    """(G, D) meta-gradients of a MetaResult."""
+    return res.grads['generator'], res.grads['discriminator']
+
+
+def num_skipped(res) -> int:
+    """Tasks a MetaResult dropped."""
+    return res.num_tasks - res.num_valid
