@@ -63,7 +63,12 @@ class FIGRDCGANGenerator(nn.Module):
     def forward(self, noise: Tensor) -> Tensor:
         """Map ``[N, noise_size]`` noise to ``[N, C, S, S]`` images in
         [-1, 1]."""
-        x = self.fc(noise).reshape(noise.shape[0], self._top, 4, 4)
+        return self.decode(self.fc(noise))
+
+    def decode(self, hidden: Tensor) -> Tensor:
+        """The layers after the first linear one: ``[N, 16 * top]`` to
+        images."""
+        x = hidden.reshape(hidden.shape[0], self._top, 4, 4)
         return self.body(torch.relu(self.fc_norm(x)))
 
 
