@@ -1,16 +1,26 @@
 """Side by side: bench_inner_loop cells of two trees, alternating order.
 
 The record of how redesign_inner_loop_cpu1t_run*.txt were made (issue 11):
-``python redesign_side_by_side.py 4,16 1`` with the tree before the
-redesign checked out at /work/wt-before (``git worktree add ... c18265a``)
-and the redesigned one at /work/wt-core.
+``BEFORE_TREE=... AFTER_TREE=... python redesign_side_by_side.py 4,16 1``
+with the tree before the redesign checked out at BEFORE_TREE (``git
+worktree add ... c18265a``) and the redesigned one at AFTER_TREE (default:
+this repository).
 """
+import os
+import os.path as osp
 import subprocess
 import sys
 import time
 
-PY = '/work/main/.venv/bin/python'
-TREES = {'before': '/work/wt-before', 'after': '/work/wt-core'}
+PY = sys.executable
+TREES = {
+    'before':
+    os.environ.get('BEFORE_TREE', ''),
+    'after':
+    os.environ.get(
+        'AFTER_TREE',
+        osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))),
+}
 ALGS = ['reptile', 'maml-fo', 'maml-so', 'meta-sgd']
 TS = [int(t) for t in sys.argv[1].split(',')] if len(sys.argv) > 1 else [4, 16]
 ITERS = sys.argv[2] if len(sys.argv) > 2 else '2'
