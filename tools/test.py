@@ -16,7 +16,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import metagan_mm  # noqa: F401  (applies the compatibility fixes first)
 from metagan_mm.utils.cli import (add_runner_args, friendly_errors,
                                   parse_runner_args)
-from metagan_mm.utils.runner_setup import build_runner
+from metagan_mm.utils.runner_setup import build_runner, close_distributed
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -44,7 +44,9 @@ def main(argv=None) -> dict:
             launcher=args.launcher,
             checkpoint=args.checkpoint,
             use_ema=args.ema)
-        return runner.test()
+        metrics = runner.test()
+        close_distributed()
+        return metrics
 
 
 if __name__ == '__main__':

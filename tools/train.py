@@ -16,7 +16,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import metagan_mm  # noqa: F401  (applies the compatibility fixes first)
 from metagan_mm.utils.cli import (add_runner_args, friendly_errors,
                                   parse_runner_args)
-from metagan_mm.utils.runner_setup import build_runner
+from metagan_mm.utils.runner_setup import build_runner, close_distributed
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -48,6 +48,7 @@ def main(argv=None) -> None:
             resume=args.resume,
             amp=args.amp)
         runner.train()
+        close_distributed()
     signum = getattr(runner.train_loop, 'stopped_by_signal', None)
     if signum:  # preempted: checkpoint saved, not finished
         sys.exit(128 + signum)

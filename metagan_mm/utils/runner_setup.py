@@ -2,6 +2,7 @@
 import os.path as osp
 from typing import Optional
 
+import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
@@ -128,3 +129,17 @@ def build_runner(config: str,
             runner.model) else runner.model
         load_model_weights(model, checkpoint, use_ema, log=runner.logger.info)
     return runner
+
+
+def close_distributed() -> None:
+    """End a distributed run on every rank together.
+
+    Without it each rank leaves with its process group alive; a rank whose
+    peer has already exited can then abort at interpreter shutdown (gloo:
+    ``terminate called without an active exception``), failing a finished
+    run.  A barrier, then the group is destroyed.
+    """
+    if torch.distributed.is_available() and \
+            torch.distributed.is_initialized():
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
