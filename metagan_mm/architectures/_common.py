@@ -1,4 +1,6 @@
 """Shared checks and layers for the architectures (plain torch)."""
+from typing import List, Tuple
+
 from torch import nn
 
 SCALES = (32, 64)
@@ -33,3 +35,28 @@ def check_arch_args(cls: str,
 def layer_norm(channels: int) -> nn.GroupNorm:
     """LayerNorm over (C, H, W) with per-channel affine (vmap friendly)."""
     return nn.GroupNorm(1, channels)
+
+
+def down_layers(in_channels: int, base_channels: int,
+                n_down: int) -> Tuple[List[nn.Module], int]:
+    """The LayerNorm DCGAN discriminator's body, to 4x4.
+
+    Stride-2 4x4 convs with LeakyReLU 0.2 (LayerNorm from the second on),
+    channels doubling from ``base_channels``.
+
+    Returns:
+        The layers, and the channels of the last one.
+    """
+    ch = base_channels
+    layers: List[nn.Module] = [
+        nn.Conv2d(in_channels, ch, 4, 2, 1),
+        nn.LeakyReLU(0.2)
+    ]
+    for _ in range(n_down - 1):
+        layers += [
+            nn.Conv2d(ch, ch * 2, 4, 2, 1),
+            layer_norm(ch * 2),
+            nn.LeakyReLU(0.2)
+        ]
+        ch *= 2
+    return layers, ch

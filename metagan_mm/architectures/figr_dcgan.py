@@ -14,7 +14,7 @@ from typing import List, Tuple
 import torch
 from torch import Tensor, nn
 
-from ._common import check_arch_args, layer_norm
+from ._common import check_arch_args, down_layers, layer_norm
 
 
 class FIGRDCGANGenerator(nn.Module):
@@ -95,18 +95,7 @@ class FIGRDCGANDiscriminator(nn.Module):
             base_channels=base_channels)
         self.in_scale = in_scale
         self.in_channels = in_channels
-        ch = base_channels
-        layers: List[nn.Module] = [
-            nn.Conv2d(in_channels, ch, 4, 2, 1),
-            nn.LeakyReLU(0.2)
-        ]
-        for _ in range(n_down - 1):
-            layers += [
-                nn.Conv2d(ch, ch * 2, 4, 2, 1),
-                layer_norm(ch * 2),
-                nn.LeakyReLU(0.2)
-            ]
-            ch *= 2
+        layers, ch = down_layers(in_channels, base_channels, n_down)
         self.body = nn.Sequential(*layers)
         self.head = nn.Linear(ch * 16, 1)
 

@@ -3,11 +3,10 @@
 No running statistics (LayerNorm only), so it runs under
 ``torch.func.vmap`` over a task dimension like the LayerNorm DCGANs.
 """
-from typing import List
 
 from torch import nn
 
-from ._common import check_arch_args, layer_norm
+from ._common import check_arch_args, down_layers
 from ._conditioning import SetEncoderBase
 
 
@@ -46,17 +45,6 @@ class SupportSetEncoder(SetEncoderBase):
             in_channels,
             base_channels=base_channels)
         self._init_set(in_scale, in_channels, embed_size, pooling)
-        ch = base_channels
-        layers: List[nn.Module] = [
-            nn.Conv2d(in_channels, ch, 4, 2, 1),
-            nn.LeakyReLU(0.2)
-        ]
-        for _ in range(n_down - 1):
-            layers += [
-                nn.Conv2d(ch, ch * 2, 4, 2, 1),
-                layer_norm(ch * 2),
-                nn.LeakyReLU(0.2)
-            ]
-            ch *= 2
+        layers, ch = down_layers(in_channels, base_channels, n_down)
         layers += [nn.Flatten(1), nn.Linear(ch * 16, embed_size), nn.Tanh()]
         self.net = nn.Sequential(*layers)
