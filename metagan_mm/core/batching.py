@@ -15,8 +15,9 @@ from typing import (Any, Callable, Dict, List, Mapping, Optional, Sequence,
 import torch
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
+from torch.utils._pytree import tree_flatten, tree_map, tree_unflatten
 
-from .params import TensorDict, detach_dict, grads_or_zeros, index_dict
+from .params import TensorDict, grads_or_zeros, index_dict
 
 MODES = ('auto', 'vmap', 'loop')
 # mode='auto' vmaps on the CPU up to this many G+D parameters.
@@ -29,6 +30,7 @@ VMAP_ERRORS = (RuntimeError, NotImplementedError, TypeError)
 
 Chunk = Union[int, str, None]
 LossFn = Callable[..., Tensor]  # (params, *data) -> scalar loss
+Params = Union[TensorDict, Dict[str, TensorDict]]  # one or per meta-module
 
 
 @dataclass
@@ -117,22 +119,21 @@ class Loop:
         return x[index]
 
     @staticmethod
-    def grad(loss_fn: LossFn, params: TensorDict, data: tuple,
-             create_graph: bool) -> Tuple[TensorDict, Tensor]:
-        """``(d loss_fn(params, *data) / d params, loss)``."""
+    def grad(loss_fn: LossFn, params: Params, data: tuple,
+             create_graph: bool) -> Tuple[Params, Tensor]:
+        """``(d loss_fn(params, *data) / d params, loss)``; ``params`` is a
+        dict of tensors or of such dicts (one per meta-module)."""
         with torch.enable_grad():
             # Fresh graph nodes: the gradient counts only paths through these
             # handles (not e.g. through D's fast weights, which depend on G's
             # weights via earlier fakes), matching torch.func.grad.
-            inputs = {
-                k:
-                v.view_as(v) if create_graph and v.requires_grad else
-                v.detach().requires_grad_(True)
-                for k, v in params.items()
-            }
+            inputs = tree_map(
+                lambda v: v.view_as(v) if create_graph and v.requires_grad else
+                v.detach().requires_grad_(True), params)
             loss = loss_fn(inputs, *data)
-            grads = grads_or_zeros(loss, list(inputs.values()), create_graph)
-        return dict(zip(inputs, grads)), loss.detach()
+            leaves, spec = tree_flatten(inputs)
+            grads = grads_or_zeros(loss, leaves, create_graph)
+        return tree_unflatten(list(grads), spec), loss.detach()
 
 
 class Vmap:
@@ -154,10 +155,11 @@ class Vmap:
         return x[(slice(None), ) + index]
 
     @staticmethod
-    def grad(loss_fn: LossFn, params: TensorDict, data: tuple,
-             create_graph: bool) -> Tuple[TensorDict, Tensor]:
+    def grad(loss_fn: LossFn, params: Params, data: tuple,
+             create_graph: bool) -> Tuple[Params, Tensor]:
         """Per-task gradients and losses, one vmap over the tasks."""
-        inputs = params if create_graph else detach_dict(params)
+        inputs = params if create_graph else tree_map(torch.Tensor.detach,
+                                                      params)
         grads, loss = torch.func.vmap(torch.func.grad_and_value(loss_fn))(
             inputs, *data)
         return grads, loss.detach()

@@ -3,7 +3,7 @@ import dataclasses
 import difflib
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Tuple, Union
+from typing import Any, Mapping, Optional, Tuple, Union
 
 from .batching import Batching
 from .gan_losses import LOSS_NAMES
@@ -55,8 +55,18 @@ class InnerLoopConfig:
         betas: Adam betas, each in [0, 1).
         eps: Adam epsilon (> 0).
         d_steps_per_g_step: D updates per G update (>= 1).
-        loss: GAN loss name: ``'wgan-gp'``, ``'nonsaturating'`` or ``'hinge'``.
+        e_lr: Inner learning rate of a condition encoder (> 0; None: the
+            generator's ``g_lr``). Only used by conditioned models.
+        loss: GAN loss name: ``'wgan-gp'``, ``'nonsaturating'``,
+            ``'hinge'`` or ``'ragan'`` (relativistic average, FAML's).
         gp_weight: Gradient-penalty weight for ``'wgan-gp'`` (>= 0).
+        recon_weight: Weight of the L1 term between each generation and the
+            real image at the same position of the task (>= 0; needs an
+            encoder). With a per-image encoder (FAML) generation ``i`` is
+            conditioned on image ``i``; with a pooled one on the whole set.
+        mode_seeking_weight: Weight of the mode-seeking term (>= 0; needs an
+            encoder): a second generation from other noise, the reciprocal
+            of their distance ratio (FAML, MSGAN).
         grad_checkpoint: Gradient checkpointing of the inner steps in second
             order (see :meth:`InnerLoop.adapt`): memory that no longer grows
             with the steps by the activations, for about one extra run of
@@ -69,12 +79,15 @@ class InnerLoopConfig:
     steps: int = 5
     g_lr: float = 1e-4
     d_lr: float = 1e-4
+    e_lr: Optional[float] = None
     optimizer: str = 'adam'
     betas: Tuple[float, float] = (0.5, 0.9)
     eps: float = 1e-8
     d_steps_per_g_step: int = 1
     loss: str = 'wgan-gp'
     gp_weight: float = 10.0
+    recon_weight: float = 0.0
+    mode_seeking_weight: float = 0.0
     grad_checkpoint: bool = False
     batching: Union[Batching, Mapping[str,
                                       Any]] = field(default_factory=Batching)
@@ -107,7 +120,9 @@ class InnerLoopConfig:
 
     def lr(self, name: str) -> float:
         """Configured inner learning rate of the meta-module ``name``."""
-        return {'generator': self.g_lr, 'discriminator': self.d_lr}[name]
+        rates = {'generator': self.g_lr, 'discriminator': self.d_lr}
+        rates['encoder'] = self.g_lr if self.e_lr is None else self.e_lr
+        return rates[name]
 
     def validate(self) -> None:
         """Raise a ValueError naming the first invalid key and its fix."""
@@ -115,6 +130,8 @@ class InnerLoopConfig:
             _fail('steps', self.steps, 'an int >= 1', 'set steps=1 or more.')
         _positive('g_lr', self.g_lr)
         _positive('d_lr', self.d_lr)
+        if self.e_lr is not None:
+            _positive('e_lr', self.e_lr)
         if self.optimizer not in OPTIMIZERS:
             _fail('optimizer', self.optimizer, f'one of {list(OPTIMIZERS)}',
                   "use optimizer='sgd' or optimizer='adam'.")
@@ -130,6 +147,11 @@ class InnerLoopConfig:
         if not (isinstance(gp,
                            (int, float)) and math.isfinite(gp) and gp >= 0):
             _fail('gp_weight', gp, 'a finite number >= 0', 'use e.g. 10.')
+        for key in ('recon_weight', 'mode_seeking_weight'):
+            w = getattr(self, key)
+            if not (isinstance(w,
+                               (int, float)) and math.isfinite(w) and w >= 0):
+                _fail(key, w, 'a finite number >= 0', f'use e.g. {key}=1.')
         if not isinstance(self.grad_checkpoint, bool):
             _fail('grad_checkpoint', self.grad_checkpoint, 'a bool',
                   'set grad_checkpoint=True/False.')

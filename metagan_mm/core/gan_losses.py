@@ -19,7 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-LOSS_NAMES = ('wgan-gp', 'nonsaturating', 'hinge')
+from .faml_losses import ragan_d_loss, ragan_g_loss
+
+LOSS_NAMES = ('wgan-gp', 'nonsaturating', 'hinge', 'ragan')
 BACKENDS = ('autograd', 'func')
 _NORM_EPS = 1e-12
 
@@ -97,6 +99,7 @@ def d_loss(name: str,
     * ``'nonsaturating'``:
       ``mean(softplus(-D(real))) + mean(softplus(D(fake)))``.
     * ``'hinge'``: ``mean(relu(1 - D(real))) + mean(relu(1 + D(fake)))``.
+    * ``'ragan'``: relativistic average (:func:`~.faml_losses.ragan_d_loss`).
 
     Args:
         name: One of :data:`LOSS_NAMES`.
@@ -123,18 +126,26 @@ def d_loss(name: str,
         return loss
     if name == 'nonsaturating':
         return F.softplus(-real_out).mean() + F.softplus(fake_out).mean()
+    if name == 'ragan':
+        return ragan_d_loss(real_out, fake_out)
     return F.relu(1 - real_out).mean() + F.relu(1 + fake_out).mean()
 
 
-def g_loss(name: str, fake_out: Tensor) -> Tensor:
+def g_loss(name: str,
+           fake_out: Tensor,
+           real_out: Optional[Tensor] = None) -> Tensor:
     """Generator loss from the discriminator's output on fakes.
 
     * ``'wgan-gp'`` and ``'hinge'``: ``-mean(D(G(z)))``.
     * ``'nonsaturating'``: ``mean(softplus(-D(G(z))))``.
+    * ``'ragan'``: relativistic average, which also needs ``real_out``
+      (:func:`~.faml_losses.ragan_g_loss`).
 
     Args:
         name: One of :data:`LOSS_NAMES`.
         fake_out: ``[N, 1]`` discriminator output on generated images.
+        real_out: ``[M, 1]`` discriminator output on real images (only
+            ``'ragan'`` uses it).
 
     Returns:
         Scalar loss.
@@ -142,4 +153,9 @@ def g_loss(name: str, fake_out: Tensor) -> Tensor:
     check_loss_name(name)
     if name == 'nonsaturating':
         return F.softplus(-fake_out).mean()
+    if name == 'ragan':
+        if real_out is None:
+            raise ValueError("loss='ragan' needs the discriminator's output "
+                             'on real images (real_out).')
+        return ragan_g_loss(real_out, fake_out)
     return -fake_out.mean()

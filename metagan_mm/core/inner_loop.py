@@ -1,5 +1,5 @@
-"""InnerLoop: adapt a generator/discriminator pair on fast weights (torch
-only).
+"""InnerLoop: adapt a generator/discriminator pair (and a condition
+encoder, when there is one) on fast weights (torch only).
 
 Nothing here touches the modules' own parameters or buffers: the modules are
 only used as functions through :func:`torch.func.functional_call`.
@@ -22,18 +22,22 @@ from torch.utils._pytree import tree_leaves, tree_map
 from . import gan_losses
 from .batching import LOOP, Mode, TaskRunner
 from .config import InnerLoopConfig
+from .faml_losses import l1_reconstruction_loss, mode_seeking_loss
 from .optim import AdamState, adam_update, sgd_update
 from .params import (TensorDict, detach_dict, functional_call, meta_buffers,
                      meta_params)
 from .step_checkpoint import checkpointed_call
 
-G, D = 'generator', 'discriminator'
+G, D, E = 'generator', 'discriminator', 'encoder'
 Rates = Mapping[str, Mapping[str, Tensor]]  # module -> param name -> rate
 
 
-def gan_noise(d_shape: Tuple[int, ...], g_shape: Tuple[int, ...],
-              noise_size: int, generator: Optional[torch.Generator],
-              like: Tensor) -> TensorDict:
+def gan_noise(d_shape: Tuple[int, ...],
+              g_shape: Tuple[int, ...],
+              noise_size: int,
+              generator: Optional[torch.Generator],
+              like: Tensor,
+              second_g: bool = False) -> TensorDict:
     """Draw the noise and GP coefficients of D and G updates.
 
     Args:
@@ -42,9 +46,12 @@ def gan_noise(d_shape: Tuple[int, ...], g_shape: Tuple[int, ...],
         noise_size: Noise size ``nz``.
         generator: Optional ``torch.Generator`` (drawn on its device).
         like: The result's device and dtype.
+        second_g: Also draw ``'z_g2'``, a second noise batch of the G
+            updates (the mode-seeking term).
 
     Returns:
-        ``{'z_d': [*d_shape, nz], 'alpha': d_shape, 'z_g': [*g_shape, nz]}``.
+        ``{'z_d': [*d_shape, nz], 'alpha': d_shape, 'z_g': [*g_shape, nz]}``
+        (and ``'z_g2'`` like ``'z_g'``).
     """
     kw = dict(
         generator=generator,
@@ -54,7 +61,23 @@ def gan_noise(d_shape: Tuple[int, ...], g_shape: Tuple[int, ...],
         'alpha': torch.rand(*d_shape, **kw),
         'z_g': torch.randn(*g_shape, noise_size, **kw)
     }
+    if second_g:
+        out['z_g2'] = torch.randn(*g_shape, noise_size, **kw)
     return {k: v.to(like.device, like.dtype) for k, v in out.items()}
+
+
+def condition_for(condition: Optional[Tensor], num: int) -> Optional[Tensor]:
+    """The condition of ``num`` generated or scored images of one task.
+
+    A pooled condition ``[E]`` (or ``[num, E]``) is returned as it is;
+    per-image conditions ``[K, E]`` are cycled, image ``i`` getting
+    condition ``i mod K``.
+    """
+    if condition is None or condition.dim() == 1 or condition.shape[0] in (
+            1, num):
+        return condition
+    index = torch.arange(num, device=condition.device) % condition.shape[0]
+    return condition[index]
 
 
 @dataclass
@@ -88,10 +111,19 @@ class Adapted(NamedTuple):
 
 
 class InnerLoop:
-    """Adapt G and D to a task with SGD or functional Adam on fast weights.
+    """Adapt G and D (and E) to a task with SGD or functional Adam on fast
+    weights.
 
     Each inner step makes ``cfg.d_steps_per_g_step`` D updates (on all real
     images of the task vs. fakes of the current G) then one G update.
+
+    With a condition encoder ``E`` (a third meta-module), every step first
+    embeds the task's images with the current fast ``E``: ``c = E(x)``; G
+    generates ``G(z, c)`` and a conditioned D scores ``D(x, c)``. The D
+    updates train D only; the G update trains G and E together, through
+    ``G(z, E(x))`` (D sees ``c`` as a constant there), with the optional
+    L1 reconstruction and mode-seeking terms (``cfg.recon_weight``,
+    ``cfg.mode_seeking_weight``).
 
     With ``create_graph=True`` the adapted weights are differentiable w.r.t.
     the initial weights and learned rates through all inner steps (second
@@ -102,19 +134,32 @@ class InnerLoop:
     cannot update buffers, so the runner loops for them).
 
     Args:
-        generator: Maps noise ``[N, noise_size]`` to images.
-        discriminator: Maps images to ``[N, 1]`` scores.
+        generator: Maps noise ``[N, noise_size]`` (and, with an encoder, a
+            condition ``[E]`` or ``[N, E]``) to images.
+        discriminator: Maps images (and a condition, if it has an int
+            ``condition_size``) to ``[N, 1]`` scores.
         cfg: Inner-loop hyper-parameters.
         noise_size: Noise size (default ``generator.noise_size``).
+        encoder: Optional condition encoder: task images ``[N, C, H, W]``
+            to a pooled ``[E]`` or per-image ``[N, E]`` condition.
     """
 
     def __init__(self,
                  generator: nn.Module,
                  discriminator: nn.Module,
                  cfg: Optional[InnerLoopConfig] = None,
-                 noise_size: Optional[int] = None) -> None:
+                 noise_size: Optional[int] = None,
+                 encoder: Optional[nn.Module] = None) -> None:
         self.modules = OrderedDict([(G, generator), (D, discriminator)])
+        if encoder is not None:
+            self.modules[E] = encoder
         self.cfg = cfg if cfg is not None else InnerLoopConfig()
+        if encoder is None and (self.cfg.recon_weight
+                                or self.cfg.mode_seeking_weight):
+            raise ValueError(
+                'inner_loop.recon_weight and mode_seeking_weight need a '
+                'condition encoder (model.encoder); set them to 0 for an '
+                'unconditional GAN.')
         self.noise_size = noise_size or getattr(generator, 'noise_size', None)
         if self.noise_size is None:
             raise ValueError('noise_size is required: the generator has no '
@@ -132,11 +177,17 @@ class InnerLoop:
         """The discriminator (used as a function)."""
         return self.modules[D]
 
+    @property
+    def encoder(self) -> Optional[nn.Module]:
+        """The condition encoder (None for an unconditional GAN)."""
+        return self.modules.get(E)
+
     def replace(self, **changes: Any) -> 'InnerLoop':
         """A new inner loop over the same networks with some settings
         changed (this one's config is left as it is)."""
         return InnerLoop(self.generator, self.discriminator,
-                         replace(self.cfg, **changes), self.noise_size)
+                         replace(self.cfg, **changes), self.noise_size,
+                         self.encoder)
 
     def meta_params(self) -> Dict[str, TensorDict]:
         """The meta-parameters per meta-module (live tensors)."""
@@ -158,17 +209,87 @@ class InnerLoop:
         s, r = self.cfg.steps, self.cfg.d_steps_per_g_step
         return gan_noise((num_tasks, s, r, n_real), (num_tasks, s, n_real),
                          self.noise_size, generator,
-                         next(self.generator.parameters()))
+                         next(self.generator.parameters()),
+                         self.cfg.mode_seeking_weight > 0)
 
-    def generate(self, g: TensorDict, g_buffers: Optional[TensorDict],
-                 z: Tensor) -> Tensor:
-        """Run the generator with fast weights."""
-        return functional_call(self.generator, g, g_buffers, z)
+    def generate(self,
+                 g: TensorDict,
+                 g_buffers: Optional[TensorDict],
+                 z: Tensor,
+                 condition: Optional[Tensor] = None) -> Tensor:
+        """Run the generator with fast weights (conditioned if given)."""
+        if condition is None:
+            return functional_call(self.generator, g, g_buffers, z)
+        return functional_call(self.generator, g, g_buffers,
+                               (z, condition_for(condition, z.shape[0])))
 
-    def discriminate(self, d: TensorDict, d_buffers: Optional[TensorDict],
-                     x: Tensor) -> Tensor:
-        """Run the discriminator with fast weights."""
-        return functional_call(self.discriminator, d, d_buffers, x)
+    def discriminate(self,
+                     d: TensorDict,
+                     d_buffers: Optional[TensorDict],
+                     x: Tensor,
+                     condition: Optional[Tensor] = None) -> Tensor:
+        """Run the discriminator with fast weights; a conditioned one
+        (int ``condition_size``) gets ``condition``."""
+        if condition is None or getattr(self.discriminator, 'condition_size',
+                                        None) is None:
+            return functional_call(self.discriminator, d, d_buffers, x)
+        return functional_call(self.discriminator, d, d_buffers,
+                               (x, condition_for(condition, x.shape[0])))
+
+    def encode(self, e: TensorDict, e_buffers: Optional[TensorDict],
+               images: Tensor) -> Tensor:
+        """Embed one task's images with the encoder's fast weights."""
+        return functional_call(self.encoder, e, e_buffers, images)
+
+    # ----------------------------------------------------------- objectives
+    def d_objective(self, mode: Mode, d: TensorDict,
+                    buffers: Dict[str, TensorDict], real: Tensor, fake: Tensor,
+                    alpha: Tensor, condition: Optional[Tensor]) -> Tensor:
+        """D's loss on one task: ``real`` vs ``fake`` under ``condition``."""
+        cfg = self.cfg
+        return gan_losses.d_loss(
+            cfg.loss, lambda x: self.discriminate(d, buffers[D], x, condition),
+            real, fake, alpha, cfg.gp_weight, mode.gp_backend)
+
+    def g_objective(self, ge: Dict[str, TensorDict], buffers: Dict[str,
+                                                                   TensorDict],
+                    d: TensorDict, shots: Tensor, target: Tensor,
+                    noise: Dict[str, Tensor]) -> Tensor:
+        """G's (and E's) loss on one task.
+
+        Args:
+            ge: Fast weights of G (and E) by meta-module.
+            buffers: Buffers by meta-module.
+            d: D's fast weights.
+            shots: Images E embeds (the task's, or MAML's support set).
+            target: Real images, one per generation (RaGAN's reals and the
+                L1 term's targets).
+            noise: ``z_g`` (and ``z_g2`` for the mode-seeking term).
+        """
+        cfg, z = self.cfg, noise['z_g']
+        fake, c = self.fake(ge, buffers, shots, z)
+        const = None if c is None else c.detach()
+        real_out = None
+        if cfg.loss == 'ragan':
+            real_out = self.discriminate(d, buffers[D], target, const)
+        loss = gan_losses.g_loss(cfg.loss,
+                                 self.discriminate(d, buffers[D], fake, const),
+                                 real_out)
+        if cfg.recon_weight:
+            loss = loss + cfg.recon_weight * l1_reconstruction_loss(
+                fake, target)
+        if cfg.mode_seeking_weight:
+            other = self.generate(ge[G], buffers[G], noise['z_g2'], c)
+            loss = loss + cfg.mode_seeking_weight * mode_seeking_loss(
+                fake, other, z, noise['z_g2'])
+        return loss
+
+    def fake(self, ge: Dict[str, TensorDict], buffers: Dict[str, TensorDict],
+             shots: Tensor, z: Tensor) -> Tuple[Tensor, Optional[Tensor]]:
+        """One task's generations from noise ``z`` and their condition
+        (``E(shots)``; None without an encoder)."""
+        c = self.encode(ge[E], buffers[E], shots) if E in ge else None
+        return self.generate(ge[G], buffers[G], z, c), c
 
     # ----------------------------------------------------------- one step
     def step(self, mode: Mode, real: Tensor, state: TaskState,
@@ -190,33 +311,44 @@ class InnerLoop:
             ``(state, d_losses [R], g_loss)``.
         """
         cfg, params, opt = self.cfg, dict(state.params), dict(state.opt)
-        gb, db = state.buffers[G], state.buffers[D]
+        buffers = state.buffers
+        gen = [n for n in (G, E) if n in params]  # updated by the G step
 
-        def d_loss(d: TensorDict, real: Tensor, fake: Tensor,
-                   alpha: Tensor) -> Tensor:
-            return gan_losses.d_loss(cfg.loss,
-                                     lambda x: self.discriminate(d, db, x),
-                                     real, fake, alpha, cfg.gp_weight,
-                                     mode.gp_backend)
+        def d_loss(d: TensorDict, real: Tensor, fake: Tensor, alpha: Tensor,
+                   *c: Tensor) -> Tensor:
+            return self.d_objective(mode, d, buffers, real, fake, alpha,
+                                    c[0] if c else None)
 
-        def g_loss(g: TensorDict, d: TensorDict, z: Tensor) -> Tensor:
-            return gan_losses.g_loss(
-                cfg.loss, self.discriminate(d, db, self.generate(g, gb, z)))
+        def fake_and_condition(ge: Dict[str, TensorDict], x: Tensor,
+                               z: Tensor) -> Tuple[Tensor, ...]:
+            fake, c = self.fake(ge, buffers, x, z)
+            return (fake, ) if c is None else (fake, c)
+
+        def g_loss(ge: Dict[str, TensorDict], d: TensorDict, real: Tensor,
+                   noise: Dict[str, Tensor]) -> Tensor:
+            return self.g_objective(ge, buffers, d, real, real, noise)
 
         d_losses = []
         for r in range(cfg.d_steps_per_g_step):
-            g_in = params[G] if create_graph else detach_dict(params[G])
-            fake = mode.map(lambda g, z: self.generate(g, gb, z), g_in,
-                            mode.at(rand['z_d'], s, r))
+            ge = {
+                n: params[n] if create_graph else detach_dict(params[n])
+                for n in gen
+            }
+            fake, *c = mode.map(fake_and_condition, ge, real,
+                                mode.at(rand['z_d'], s, r))
             grads, loss = mode.grad(d_loss, params[D],
-                                    (real, fake, mode.at(rand['alpha'], s, r)),
-                                    create_graph)
+                                    (real, fake, mode.at(rand['alpha'], s,
+                                                         r), *c), create_graph)
             params[D], opt[D] = self._update(D, params[D], grads, rates, opt)
             d_losses.append(loss)
         d_in = params[D] if create_graph else detach_dict(params[D])
-        grads, loss = mode.grad(g_loss, params[G],
-                                (d_in, mode.at(rand['z_g'], s)), create_graph)
-        params[G], opt[G] = self._update(G, params[G], grads, rates, opt)
+        noise = {k: mode.at(rand[k], s) for k in ('z_g', 'z_g2') if k in rand}
+        grads, loss = mode.grad(g_loss, {n: params[n]
+                                         for n in gen}, (d_in, real, noise),
+                                create_graph)
+        for n in gen:
+            params[n], opt[n] = self._update(n, params[n], grads[n], rates,
+                                             opt)
         return (TaskState(params, state.buffers,
                           opt), torch.stack(d_losses, -1), loss)
 

@@ -103,3 +103,63 @@ def grads_of(res) -> Tuple[Dict[str, Tensor], Dict[str, Tensor]]:
 def num_skipped(res) -> int:
     """Tasks a MetaResult dropped."""
     return res.num_tasks - res.num_valid
+
+
+class ToyE(nn.Module):
+    """Encoder of ``[N, 1, 2, 2]`` images: ``[N, size]`` per image, or their
+    mean ``[size]`` (``pooled``)."""
+
+    def __init__(self, size: int = 2, pooled: bool = True) -> None:
+        super().__init__()
+        self.embed_size, self.pooled = size, pooled
+        self.input_shape = (1, 2, 2)
+        self.net = nn.Linear(4, size)
+
+    def forward(self, x: Tensor) -> Tensor:
+        emb = torch.tanh(self.net(x.flatten(1)))
+        return emb.mean(0) if self.pooled else emb
+
+
+class ToyCondG(nn.Module):
+    """Generator of ``[N, 1, 2, 2]`` images from noise and a condition."""
+
+    def __init__(self, noise_size: int = 3, condition_size: int = 2) -> None:
+        super().__init__()
+        self.noise_size, self.condition_size = noise_size, condition_size
+        self.net = nn.Sequential(
+            nn.Linear(noise_size + condition_size, 6), nn.Tanh(),
+            nn.Linear(6, 4))
+
+    def forward(self, z: Tensor, c: Tensor) -> Tensor:
+        c = c.expand(z.shape[0], -1) if c.dim() == 1 else c
+        return self.net(torch.cat([c, z], 1)).reshape(z.shape[0], 1, 2, 2)
+
+
+class ToyProjD(ToyD):
+    """``ToyD`` plus a projection term ``<V c, x>``."""
+
+    def __init__(self, condition_size: int = 2) -> None:
+        super().__init__(6)
+        self.condition_size = condition_size
+        self.embed = nn.Linear(condition_size, 4, bias=False)
+
+    def forward(self, x: Tensor, c: Tensor) -> Tensor:
+        c = c.expand(x.shape[0], -1) if c.dim() == 1 else c
+        proj = (self.embed(c) * x.flatten(1)).sum(1, keepdim=True)
+        return super().forward(x) + proj
+
+
+def make_conditioned_loop(pooled: bool = True,
+                          projection: bool = False,
+                          seed: int = 0,
+                          mode: str = 'auto',
+                          dtype: torch.dtype = torch.float32,
+                          **cfg) -> InnerLoop:
+    """Inner loop over seeded toy conditioned nets: G(z, E(x)), D(x[, c])."""
+    torch.manual_seed(seed)
+    g, e = ToyCondG(3, 2).to(dtype), ToyE(2, pooled).to(dtype)
+    d = (ToyProjD(2) if projection else ToyD(6)).to(dtype)
+    base = dict(steps=2, optimizer='sgd', g_lr=0.05, d_lr=0.05)
+    base.update(cfg)
+    base.setdefault('batching', dict(mode=mode))
+    return InnerLoop(g, d, InnerLoopConfig(**base), encoder=e)

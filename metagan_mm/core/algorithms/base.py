@@ -114,10 +114,13 @@ class MetaAlgorithm:
             rest are queries); None: all images of a task.
         second_order: Whether the inner loop keeps its graph (then
             ``inner_loop.grad_checkpoint`` applies).
+        trains_encoder: Whether the algorithm meta-trains a condition
+            encoder when the inner loop has one.
     """
 
     num_support: Optional[int] = None
     second_order: bool = False
+    trains_encoder: bool = True
 
     # ------------------------------------------------ what a subclass says
     def sample_randomness(self,

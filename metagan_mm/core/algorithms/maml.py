@@ -4,9 +4,8 @@ from typing import Any, Dict, Optional
 import torch
 from torch import Tensor
 
-from .. import gan_losses
 from ..batching import Mode
-from ..inner_loop import D, G, InnerLoop, Rates, gan_noise
+from ..inner_loop import D, E, G, InnerLoop, Rates, gan_noise
 from ..params import TensorDict
 from .base import MetaAlgorithm, MetaResult, Targets, TaskOutput
 from .double_backward import second_order_error
@@ -79,7 +78,8 @@ class MAML(MetaAlgorithm):
             inner.sample_randomness(num_tasks, self.num_support, generator),
             'outer':
             gan_noise((num_tasks, q), (num_tasks, q), inner.noise_size,
-                      generator, next(inner.generator.parameters()))
+                      generator, next(inner.generator.parameters()),
+                      inner.cfg.mode_seeking_weight > 0)
         }
         if self.separate_disc_adaptation:
             rand['query_inner'] = inner.sample_randomness(
@@ -87,37 +87,38 @@ class MAML(MetaAlgorithm):
         return rand
 
     def targets(self, inner: InnerLoop) -> Targets:
-        """D's outer loss trains D, G's outer loss trains G."""
+        """D's outer loss trains D, G's outer loss trains G (and E)."""
         params = inner.meta_params()
-        return {'outer_d_loss': {D: params[D]}, 'outer_g_loss': {G: params[G]}}
+        return {
+            'outer_d_loss': {
+                D: params[D]
+            },
+            'outer_g_loss': {
+                n: params[n]
+                for n in (G, E) if n in params
+            }
+        }
 
     def task(self, inner: InnerLoop, mode: Mode, real: Tensor,
              rand: Dict[str, Any]) -> TaskOutput:
         """Adapt on the support set, evaluate the outer losses on the query
-        set."""
-        cfg, cg, rates = inner.cfg, not self.first_order, self.rates()
+        set (a conditioned model embeds the support set)."""
+        cg, rates = not self.first_order, self.rates()
         support, query = real.split(
             [self.num_support, real.shape[-4] - self.num_support], dim=-4)
         res = inner.adapt(
             support, rand['inner'], rates=rates, create_graph=cg, mode=mode)
-
-        def outer_d(g: TensorDict, gb: TensorDict, d: TensorDict,
-                    db: TensorDict, query: Tensor, z: Tensor,
-                    alpha: Tensor) -> Tensor:
-            return gan_losses.d_loss(cfg.loss,
-                                     lambda x: inner.discriminate(d, db, x),
-                                     query, inner.generate(g, gb, z), alpha,
-                                     cfg.gp_weight, mode.gp_backend)
-
-        def outer_g(g: TensorDict, gb: TensorDict, d: TensorDict,
-                    db: TensorDict, z: Tensor) -> Tensor:
-            return gan_losses.g_loss(
-                cfg.loss, inner.discriminate(d, db, inner.generate(g, gb, z)))
-
+        gen = {n: res.params[n] for n in (G, E) if n in res.params}
         out = rand['outer']
-        g, gb = res.params[G], res.buffers[G]
-        loss_d = mode.map(outer_d, g, gb, res.params[D], res.buffers[D], query,
-                          out['z_d'], out['alpha'])
+
+        def outer_d(gen: Dict[str, TensorDict], d: TensorDict,
+                    buffers: Dict[str, TensorDict], support: Tensor,
+                    query: Tensor, z: Tensor, alpha: Tensor) -> Tensor:
+            fake, c = inner.fake(gen, buffers, support, z)
+            return inner.d_objective(mode, d, buffers, query, fake, alpha, c)
+
+        loss_d = mode.map(outer_d, gen, res.params[D], res.buffers, support,
+                          query, out['z_d'], out['alpha'])
         d_for_g, inner_d = res, res.d_losses
         if self.separate_disc_adaptation:
             d_for_g = inner.adapt(
@@ -127,8 +128,17 @@ class MAML(MetaAlgorithm):
                 create_graph=cg,
                 mode=mode)
             inner_d = torch.cat([inner_d, d_for_g.d_losses], -1)
-        loss_g = mode.map(outer_g, g, gb, d_for_g.params[D],
-                          d_for_g.buffers[D], out['z_g'])
+
+        def outer_g(gen: Dict[str, TensorDict], buffers: Dict[str, TensorDict],
+                    d: TensorDict, db: TensorDict, support: Tensor,
+                    query: Tensor, noise: Dict[str, Tensor]) -> Tensor:
+            return inner.g_objective(gen, {
+                **buffers, D: db
+            }, d, support, query, noise)
+
+        noise = {k: out[k] for k in ('z_g', 'z_g2') if k in out}
+        loss_g = mode.map(outer_g, gen, res.buffers, d_for_g.params[D],
+                          d_for_g.buffers[D], support, query, noise)
         return TaskOutput({
             'outer_d_loss': loss_d,
             'outer_g_loss': loss_g,

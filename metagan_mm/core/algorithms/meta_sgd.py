@@ -6,17 +6,17 @@ from typing import Dict, Mapping
 import torch
 from torch import Tensor, nn
 
-from ..inner_loop import D, G, InnerLoop, Rates
+from ..inner_loop import D, E, G, InnerLoop, Rates
 from ..params import TensorDict
 from .base import MetaResult, MetaTrainingError, Targets
 from .maml import MAML
 
-_SHORT = {G: 'g', D: 'd'}  # attribute names, as in checkpoints
+_SHORT = {G: 'g', D: 'd', E: 'e'}  # attribute names, as in checkpoints
 
 
 class InnerRates(nn.Module):
     """Learned inner learning rates, one ``ParameterDict`` per meta-module
-    (``g``, ``d``; parameter names with ``'/'`` for ``'.'``, which
+    (``g``, ``d``, ``e``; parameter names with ``'/'`` for ``'.'``, which
     ``nn.ParameterDict`` forbids).
 
     Args:
@@ -122,11 +122,13 @@ class MetaSGD(MAML):
         }
 
     def targets(self, inner: InnerLoop) -> Targets:
-        """MAML's, plus each network's rates for its outer loss."""
+        """MAML's, plus each network's rates for its outer loss (the
+        encoder's for G's)."""
         targets = super().targets(inner)
-        for loss, module in (('outer_d_loss', D), ('outer_g_loss', G)):
+        for loss, modules in targets.items():
             targets[loss]['inner_rates'] = OrderedDict(
-                self.inner_rates.leaves(module).values())
+                leaf for m in list(modules)
+                for leaf in self.inner_rates.leaves(m).values())
         return targets
 
     def check_rates(self, inner: InnerLoop) -> None:

@@ -35,6 +35,8 @@ class Pooled(MetaAlgorithm):
     failed and the gradients are zero.
     """
 
+    trains_encoder = False
+
     def sample_randomness(self,
                           inner: InnerLoop,
                           num_tasks: int,
