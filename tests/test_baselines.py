@@ -127,9 +127,9 @@ def test_random_fewshot_init_starts_from_fresh_repeatable_weights():
     rng_before = torch.random.get_rng_state()
     support = torch.rand(4, 1, 32, 32) * 2 - 1
 
-    init_a, _ = model.adapt(support, steps=0, seed=5)
-    init_b, _ = model.adapt(support, steps=0, seed=5)
-    init_c, _ = model.adapt(support, steps=0, seed=6)
+    init_a = model.adapt(support, steps=0, seed=5)[0]['generator']
+    init_b = model.adapt(support, steps=0, seed=5)[0]['generator']
+    init_c = model.adapt(support, steps=0, seed=6)[0]['generator']
     for k in meta_g:
         assert init_a[k].shape == meta_g[k].shape
         assert torch.equal(init_a[k], init_b[k]), k  # repeatable
@@ -141,15 +141,15 @@ def test_random_fewshot_init_starts_from_fresh_repeatable_weights():
         assert not torch.equal(init_a[k], meta_g[k]), k  # not the meta-weights
         assert not torch.equal(init_a[k], init_c[k]), k  # seeded per class
 
-    adapted_a, _ = model.adapt(support, steps=2, seed=5)
-    adapted_b, _ = model.adapt(support, steps=2, seed=5)
+    adapted_a = model.adapt(support, steps=2, seed=5)[0]['generator']
+    adapted_b = model.adapt(support, steps=2, seed=5)[0]['generator']
     for k in meta_g:
         torch.testing.assert_close(adapted_a[k], adapted_b[k], rtol=0, atol=0)
     assert any(not torch.equal(adapted_a[k], init_a[k]) for k in meta_g)
     # it differs from adapting the meta-weights with the same noise
     model_meta = build(model_cfg())
     model_meta.load_state_dict(model.state_dict())
-    from_meta, _ = model_meta.adapt(support, steps=2, seed=5)
+    from_meta = model_meta.adapt(support, steps=2, seed=5)[0]['generator']
     assert any(not torch.allclose(adapted_a[k], from_meta[k]) for k in meta_g)
     # meta-weights and the global RNG are untouched
     for k, v in params(model.generator).items():

@@ -4,16 +4,21 @@ import os.path as osp
 import sys
 
 import pytest
-from training_helpers import (CONFIG, REPO_ROOT, TINY, _free_port, _run,
-                              assert_same_weights, train, weights)
+from training_helpers import (COND_CONFIG, CONFIG, REPO_ROOT, TINY, _free_port,
+                              _run, assert_same_weights, train, weights)
 
 
-def test_resume_continues_at_saved_iteration_with_same_weights(tmp_path):
-    train(tmp_path / 'full', max_iters=4)
-    train(tmp_path / 'cut', max_iters=2)
+@pytest.mark.parametrize(
+    'config', [CONFIG, COND_CONFIG], ids=['reptile', 'conditioned-reptile'])
+def test_resume_continues_at_saved_iteration_with_same_weights(
+        tmp_path, config):
+    train(tmp_path / 'full', max_iters=4, config=config)
+    train(tmp_path / 'cut', max_iters=2, config=config)
     saved, saved_w = weights(tmp_path / 'cut' / 'iter_2.pth')
     assert saved['meta']['iter'] == 2
-    proc = train(tmp_path / 'cut', max_iters=4, resume=True)
+    if config == COND_CONFIG:
+        assert any(k.startswith('encoder.') for k in saved_w)
+    proc = train(tmp_path / 'cut', max_iters=4, resume=True, config=config)
     log = proc.stdout + proc.stderr
     assert 'resumed epoch: 0, iter: 2' in log
     assert 'Resuming the task sampler at global task 8' in log
@@ -37,6 +42,8 @@ MAML_CONFIG = osp.join(REPO_ROOT, 'configs', 'maml',
 def consistency_config(tmp_path, base, outer_lr):
     """``base`` with a WeightsConsistencyHook that dumps per rank."""
     path = tmp_path / 'consistency.py'
+    encoder = (",\n    encoder=dict(optimizer=dict(_delete_=True, "
+               f"type='SGD', lr={outer_lr}))") if base == COND_CONFIG else ''
     # Plain SGD inner and outer steps: Adam's normalisation turns the
     # float-rounding differences of near-zero gradients (summation order
     # differs between 1 rank x 4 tasks and 2 ranks x 2 tasks) into
@@ -48,15 +55,15 @@ def consistency_config(tmp_path, base, outer_lr):
                     "    generator=dict(optimizer=dict(_delete_=True, "
                     f"type='SGD', lr={outer_lr})),\n"
                     "    discriminator=dict(optimizer=dict(_delete_=True, "
-                    f"type='SGD', lr={outer_lr})))\n"
+                    f"type='SGD', lr={outer_lr}))" + encoder + ")\n"
                     "model = dict(inner_loop=dict(optimizer='sgd', "
                     "g_lr=0.01, d_lr=0.01))\n")
     return str(path)
 
 
 @pytest.mark.parametrize(
-    'base, outer_lr', [(CONFIG, 0.5), (MAML_CONFIG, 1e-3)],
-    ids=['reptile', 'maml-second-order'])
+    'base, outer_lr', [(CONFIG, 0.5), (MAML_CONFIG, 1e-3), (COND_CONFIG, 0.5)],
+    ids=['reptile', 'maml-second-order', 'conditioned-reptile'])
 def test_two_rank_gloo_equals_one_rank_and_ranks_agree(tmp_path, base,
                                                        outer_lr):
     config = consistency_config(tmp_path, base, outer_lr)

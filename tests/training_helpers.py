@@ -11,6 +11,10 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'reptile',
                   'reptile_ln-dcgan-quarter_1xb4-600iters_glyphs-32x32.py')
+# The same with a set encoder conditioning G and D.
+COND_CONFIG = osp.join(
+    REPO_ROOT, 'configs', 'reptile',
+    'reptile_cond-ln-dcgan-quarter_1xb4-600iters_glyphs-32x32.py')
 # A tiny version of the quick start: 2 inner steps, 4 tasks, no grids.
 TINY = [
     'model.inner_loop.steps=2', 'custom_hooks=[]',
@@ -38,9 +42,14 @@ def _run(args, timeout=600, env=None):
     return proc
 
 
-def train(work_dir, *options, max_iters=4, batch_size=4, resume=False):
+def train(work_dir,
+          *options,
+          max_iters=4,
+          batch_size=4,
+          resume=False,
+          config=CONFIG):
     args = [
-        sys.executable, 'tools/train.py', CONFIG, '--work-dir',
+        sys.executable, 'tools/train.py', config, '--work-dir',
         str(work_dir)
     ]
     if resume:

@@ -12,6 +12,7 @@ from torch.utils._pytree import tree_map
 from metagan_mm.core import (InnerLoop, InnerLoopConfig, MetaAlgorithm,
                              MetaTrainingError, check_pair)
 from metagan_mm.core.params import TensorDict, stack_tree
+from metagan_mm.registry import MODELS
 from .fewshot_mixin import FewShotMixin
 
 __all__ = ['BaseMetaGAN', 'MetaTrainingError']
@@ -43,6 +44,12 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
             ``steps``, ``g_lr``, ``d_lr``, ``optimizer``, ``loss``,
             ``batching``...
         noise_size (int, optional): Noise size of the generator.
+        encoder (dict, optional): Condition encoder config (e.g.
+            ``SupportSetEncoder``): a third meta-module, meta-trained and
+            adapted with G and D, that embeds a task's images into the
+            condition of a conditioned generator (and discriminator); at
+            generation time it embeds the K shots. Stepped by
+            ``optim_wrapper.encoder``.
         ema_config (dict, optional): mmagic EMA config of the generator.
         max_failed_fraction (float): Stop training when more than this
             fraction of a meta-batch has non-finite inner losses.
@@ -60,6 +67,7 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
                  data_preprocessor: Optional[dict] = None,
                  inner_loop: Optional[dict] = None,
                  noise_size: Optional[int] = None,
+                 encoder: Optional[dict] = None,
                  ema_config: Optional[dict] = None,
                  max_failed_fraction: float = 0.5,
                  seed: int = 0,
@@ -88,13 +96,21 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
                              "(adapt the meta-weights) or 'random' (adapt "
                              'freshly initialised weights).')
         self.fewshot_init = fewshot_init
-        check_pair(self.generator, self.discriminator, self.noise_size)
+        self.encoder = None if encoder is None else MODELS.build(encoder)
+        check_pair(self.generator, self.discriminator, self.noise_size,
+                   self.encoder)
         self.inner_loop = InnerLoop(
             self.generator, self.discriminator,
-            InnerLoopConfig.from_dict(inner_loop or {}), self.noise_size)
+            InnerLoopConfig.from_dict(inner_loop or {}), self.noise_size,
+            self.encoder)
         self.max_failed_fraction = max_failed_fraction
         self.seed = seed
         self.algorithm = self.build_algorithm()
+        if self.encoder is not None and not self.algorithm.trains_encoder:
+            raise ValueError(
+                f'{type(self).__name__} cannot train a condition encoder '
+                f'({type(self.encoder).__name__}); use ReptileGAN, MAMLGAN, '
+                'MetaSGDGAN or FAMLGAN, or remove model.encoder.')
         for name, module in self.algorithm.modules().items():
             self.add_module(name, module)
 
@@ -104,11 +120,7 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
 
     def meta_modules(self) -> Dict[str, nn.Module]:
         """The meta-learned modules, by optimizer wrapper name."""
-        return {
-            'generator': self.generator,
-            'discriminator': self.discriminator,
-            **self.algorithm.modules()
-        }
+        return {**self.inner_loop.modules, **self.algorithm.modules()}
 
     # -------------------------------------------------------------- helpers
     @staticmethod
@@ -273,14 +285,15 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
         return int(total[0] - total[1])
 
     def _grad_norms(self) -> Dict[str, Tensor]:
+        """Meta-gradient norms of G, D (and E): ``meta_grad_norm_{g,d,e}``."""
         out = {}
-        for key, module in (('g', self.generator), ('d', self.discriminator)):
+        for name, module in self.inner_loop.modules.items():
             grads = [
                 p.grad.flatten() for p in module.parameters()
                 if p.grad is not None
             ]
-            out[f'meta_grad_norm_{key}'] = torch.cat(grads).norm() if grads \
-                else torch.zeros(())
+            out[f'meta_grad_norm_{name[0]}'] = torch.cat(grads).norm() \
+                if grads else torch.zeros(())
         return out
 
     def _update_ema(self, curr_iter: int) -> None:

@@ -1,12 +1,16 @@
 """Few-shot adaptation and generation shared by every meta-learned GAN."""
 from copy import deepcopy
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 from torch import Tensor
+from torch.utils._pytree import tree_map
 
 from metagan_mm.core import InnerLoop, TaskState
+from metagan_mm.core.inner_loop import E, G
 from metagan_mm.core.params import TensorDict, detach_dict
+
+Weights = Dict[str, TensorDict]  # meta-module -> name -> tensor
 
 
 class FewShotMixin:
@@ -28,7 +32,7 @@ class FewShotMixin:
     def adapt(self,
               support: Tensor,
               steps: Optional[int] = None,
-              seed: int = 0) -> Tuple[TensorDict, TensorDict]:
+              seed: int = 0) -> Tuple[Weights, Weights]:
         """Adapt a copy of the meta-weights to ``support`` images.
 
         The meta-weights are left untouched. With ``fewshot_init='random'``
@@ -44,7 +48,9 @@ class FewShotMixin:
                 weights with ``fewshot_init='random'``).
 
         Returns:
-            tuple: Adapted generator parameters and buffers.
+            tuple: Adapted parameters and buffers per meta-module
+            (``'generator'``, ``'discriminator'`` and ``'encoder'`` if the
+            model has one), detached.
         """
         init = None
         if getattr(self, 'fewshot_init', 'meta') == 'random':
@@ -62,9 +68,15 @@ class FewShotMixin:
             init = TaskState(params, buffers)
         if steps == 0:  # the initial model itself, without adaptation
             if init is not None:
-                return init.params['generator'], init.buffers['generator']
-            return (detach_dict(dict(self.generator.named_parameters())),
-                    detach_dict(dict(self.generator.named_buffers())))
+                return init.params, init.buffers
+            modules = self.inner_loop.modules.items()
+            return ({
+                n: detach_dict(dict(m.named_parameters()))
+                for n, m in modules
+            }, {
+                n: detach_dict(dict(m.named_buffers()))
+                for n, m in modules
+            })
         loop = self.inner_loop_with_steps(steps)
         gen = torch.Generator().manual_seed(seed)
         rand = {
@@ -78,8 +90,8 @@ class FewShotMixin:
                 rand,
                 init=init,
                 rates=self.algorithm.adaptation_rates())
-        return (detach_dict(result.params['generator']),
-                detach_dict(result.buffers['generator']))
+        return (tree_map(torch.Tensor.detach, result.params),
+                tree_map(torch.Tensor.detach, result.buffers))
 
     def fewshot_step(self,
                      data: dict,
@@ -138,6 +150,10 @@ class FewShotMixin:
                          seed: int = 0) -> Tensor:
         """Adapt to ``support`` and generate ``num`` images in ``[-1, 1]``.
 
+        A conditioned model embeds ``support`` with its (adapted) encoder
+        and conditions every generation on it (per-image encoders: image
+        ``i`` on shot ``i mod K``); with ``steps=0`` no gradient step runs.
+
         Args:
             support (Tensor): ``[K, C, H, W]`` normalised support images.
             num (int): Number of images to generate.
@@ -147,14 +163,23 @@ class FewShotMixin:
         Returns:
             Tensor: ``[num, C, H, W]`` generated images.
         """
-        g_params, g_buffers = self.adapt(support, steps, seed)
+        params, buffers = self.adapt(support, steps, seed)
         gen = torch.Generator().manual_seed(seed + 1)
         noise = torch.randn(
             num, self.noise_size, generator=gen).to(self.device)
-        was_training = self.generator.training
-        self.generator.eval()
+        modules = [self.inner_loop.modules[n] for n in (G, E) if n in params]
+        was_training = [m.training for m in modules]
+        for m in modules:
+            m.eval()
         try:
-            out = self.inner_loop.generate(g_params, g_buffers or None, noise)
+            condition = None
+            if E in params:
+                condition = self.inner_loop.encode(params[E], buffers[E]
+                                                   or None,
+                                                   support.to(self.device))
+            out = self.inner_loop.generate(params[G], buffers[G] or None,
+                                           noise, condition)
         finally:
-            self.generator.train(was_training)
+            for m, mode in zip(modules, was_training):
+                m.train(mode)
         return out
