@@ -157,3 +157,8 @@ def test_faml_defaults_are_famls_networks_and_losses():
             cfg.betas) == ('ragan', 1.0, 1.0, (0.5, 0.999))
     total = sum(p.numel() for p in model.parameters())
     assert 13_400_000 < total < 13_700_000  # E 5.74M + G 4.86M + D 2.93M
+
+
+def test_generate_tool_probes_a_conditioned_generator():
+    from metagan_mm.apis.fewshot_generation import model_image_shape
+    assert model_image_shape(build(cond_cfg())) == (1, 32, 32)

@@ -31,10 +31,13 @@ def test_config_builds_model_with_registered_loop(path):
     init_default_scope(cfg.default_scope)
     assert cfg.custom_imports['imports'] == ['metagan_mm']
     model = MODELS.build(cfg.model)
-    noise = torch.randn(2, model.noise_size)
+    shots = torch.rand(4, 1, 32, 32) * 2 - 1
+    fake = model.generate_adapted(shots, 2, steps=0)  # conditioned: E(shots)
     with torch.no_grad():
-        fake = model.generator(noise)
-        score = model.discriminator(fake)
+        if getattr(model.discriminator, 'condition_size', None):
+            score = model.discriminator(fake, model.encoder(shots))
+        else:
+            score = model.discriminator(fake)
     assert fake.shape[0] == 2 and fake.shape[-1] == 32
     assert score.shape == (2, 1)
     if 'train_cfg' in cfg:

@@ -54,10 +54,14 @@ def load_meta_model(config: str,
 
 
 def model_image_shape(model: torch.nn.Module) -> Tuple[int, int, int]:
-    """``(C, H, W)`` of the images the model's generator makes."""
+    """``(C, H, W)`` of the images the model's generator makes (a
+    conditioned generator is probed with a zero condition)."""
     with torch.no_grad():
-        noise = torch.zeros(1, model.noise_size, device=model.device)
-        return tuple(model.generator(noise).shape[1:])  # type: ignore
+        args = [torch.zeros(1, model.noise_size, device=model.device)]
+        size = getattr(model.generator, 'condition_size', None)
+        if size is not None:
+            args.append(torch.zeros(1, size, device=model.device))
+        return tuple(model.generator(*args).shape[1:])  # type: ignore
 
 
 def read_shots(paths: Sequence[str],
