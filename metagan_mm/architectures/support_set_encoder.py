@@ -14,9 +14,12 @@ class SupportSetEncoder(SetEncoderBase):
     """Support-set encoder: a DCGAN-style conv net per image, then pooling.
 
     Per image: stride-2 4x4 convs (LayerNorm from the second on, LeakyReLU
-    0.2) down to 4x4, a linear layer to ``embed_size`` and ``tanh`` (a
-    bounded embedding, as FAML's encoder has). The K embeddings of a set
-    are pooled (mean by default), so the set embedding does not depend on
+    0.2) down to 4x4, a linear layer to ``embed_size`` and a LayerNorm
+    without affine parameters: a bounded embedding that cannot saturate
+    (with ``tanh``, as FAML's encoder has, the outer Adam steps pushed the
+    pre-activations to +-1 within 250 meta-iterations and the embedding of
+    every class became the same; README, Results). The K embeddings of a
+    set are pooled (mean by default), so the set embedding does not depend on
     the order of the shots. 0.43M parameters at 32x32, 1 channel,
     ``base_channels=32``, ``embed_size=128``.
 
@@ -46,5 +49,9 @@ class SupportSetEncoder(SetEncoderBase):
             base_channels=base_channels)
         self._init_set(in_scale, in_channels, embed_size, pooling)
         layers, ch = down_layers(in_channels, base_channels, n_down)
-        layers += [nn.Flatten(1), nn.Linear(ch * 16, embed_size), nn.Tanh()]
+        layers += [
+            nn.Flatten(1),
+            nn.Linear(ch * 16, embed_size),
+            nn.LayerNorm(embed_size, elementwise_affine=False)
+        ]
         self.net = nn.Sequential(*layers)
