@@ -53,15 +53,24 @@ TASKS_PER_ITER = 4
 MODULE_SCHEDULE = {
     'glyphs': {
         'reptile': 'ln-dcgan-quarter_1xb4-600iters',
-        'maml': 'ln-dcgan-quarter_1xb4-200iters'
+        'maml': 'ln-dcgan-quarter_1xb4-200iters',
+        'cond-reptile': 'cond-ln-dcgan-quarter_1xb4-600iters',
+        'cond-maml': 'cond-ln-dcgan-quarter_1xb4-200iters'
     },
     'omniglot': {
         'reptile': 'ln-dcgan_1xb8-100kiters',
-        'maml': 'ln-dcgan_1xb8-50kiters'
+        'maml': 'ln-dcgan_1xb8-50kiters',
+        'cond-reptile': 'cond-ln-dcgan_1xb8-100kiters',
+        'cond-maml': 'cond-ln-dcgan_1xb8-50kiters'
     },
 }
+ENCODER = {
+    'model.encoder.base_channels': 16,
+    'optim_wrapper.encoder.optimizer.lr': 5e-4
+}
 # name -> (config relative to configs/ with {d}: data set, {r}/{m}: the
-# Reptile/MAML module and schedule fields; extra cfg-options, label)
+# Reptile/MAML module and schedule fields, {cr}/{cm}: their conditioned
+# ones; extra cfg-options, label)
 TRAINED = {
     'reptile': ('reptile/reptile_{r}_{d}-32x32.py', {}, 'Reptile (FIGR)'),
     'fomaml': ('maml/maml_{m}_{d}-32x32.py', {
@@ -72,27 +81,52 @@ TRAINED = {
     }, 'Meta-SGD, first order'),
     'transfer': ('baselines/transfer_{r}_{d}-32x32.py', {},
                  'Transfer (pooled GAN + fine-tune)'),
+    'cond-reptile':
+    ('reptile/reptile_{cr}_{d}-32x32.py', ENCODER, 'Conditioned Reptile'),
+    'cond-fomaml': ('maml/maml_{cm}_{d}-32x32.py',
+                    dict(ENCODER, **{'model.first_order':
+                                     True}), 'Conditioned MAML, first order'),
+    'faml':
+    ('faml/faml_{cr}_{d}-32x32.py',
+     dict(ENCODER, **{
+         'model.inner_loop.g_lr': 1e-3,
+         'model.inner_loop.d_lr': 1e-3
+     }), 'FAML (our small nets)'),
 }
-# name -> (config, checkpoint of which trained model (None: none), label)
+# name -> (config, checkpoint of which trained model (None: none), label,
+# adaptation steps)
 EVALUATED = {
     'reptile':
-    ('reptile/reptile_{r}_{d}-32x32.py', 'reptile', 'Reptile (FIGR)'),
-    'fomaml': ('maml/maml_{m}_{d}-32x32.py', 'fomaml', 'MAML, first order'),
+    ('reptile/reptile_{r}_{d}-32x32.py', 'reptile', 'Reptile (FIGR)', STEPS),
+    'reptile-20': ('reptile/reptile_{r}_{d}-32x32.py', 'reptile',
+                   'Reptile (FIGR), 20 steps', 20),
+    'fomaml':
+    ('maml/maml_{m}_{d}-32x32.py', 'fomaml', 'MAML, first order', STEPS),
     'meta-sgd': ('meta-sgd/meta-sgd_{m}_{d}-32x32.py', 'meta-sgd',
-                 'Meta-SGD, first order'),
+                 'Meta-SGD, first order', STEPS),
     'transfer': ('baselines/transfer_{r}_{d}-32x32.py', 'transfer',
-                 'Transfer (pooled GAN + fine-tune)'),
+                 'Transfer (pooled GAN + fine-tune)', STEPS),
     'scratch': ('baselines/scratch_{r}_{d}-32x32.py', None,
-                'Scratch (fresh GAN on the K images)'),
+                'Scratch (fresh GAN on the K images)', STEPS),
     'no-adaptation': ('baselines/no-adaptation_{r}_{d}-32x32.py', 'reptile',
-                      'No adaptation (Reptile meta-model)'),
+                      'No adaptation (Reptile meta-model)', 0),
 }
+for _name in ('cond-reptile', 'cond-fomaml', 'faml'):
+    for _steps in (0, STEPS, 20):
+        EVALUATED[f'{_name}-{_steps}'] = (TRAINED[_name][0], _name,
+                                          f'{TRAINED[_name][2]}, {_steps} '
+                                          'steps', _steps)
 
 
 def config_name(template: str, data: str) -> str:
     """A config path of ``TRAINED``/``EVALUATED`` for data set ``data``."""
     fields = MODULE_SCHEDULE[data]
-    return template.format(d=data, r=fields['reptile'], m=fields['maml'])
+    return template.format(
+        d=data,
+        r=fields['reptile'],
+        m=fields['maml'],
+        cr=fields['cond-reptile'],
+        cm=fields['cond-maml'])
 
 
 def common_options(iters: int) -> Dict[str, object]:
@@ -202,16 +236,16 @@ def table(results: Dict[str, dict], train_times: Dict[str, float],
     """The markdown results table and its budget line."""
     lines = [
         '| model | FID | KID x1e3 | diversity (gen / real) | fidelity '
-        '(real / chance) | SWD avg | adapt s/class | train min |',
-        '|---|---|---|---|---|---|---|---|',
+        '(real / chance) | novelty ratio | SWD avg | adapt s/class | train '
+        'min |',
+        '|---|---|---|---|---|---|---|---|---|',
     ]
-    for name, (_, _, label) in EVALUATED.items():
+    for name, (_, ckpt_of, label, _) in EVALUATED.items():
         r = results.get(name)
         if r is None:
-            lines.append(f'| {label} | failed | | | | | | |')
             continue
         g = r.get
-        train = train_times.get(name)
+        train = train_times.get(ckpt_of)
         lines.append(f'| {label} | {fmt(g("fewshot/fid"), 1)} | '
                      f'{fmt(1e3 * g("fewshot/kid", float("nan")), 1)} | '
                      f'{fmt(g("fewshot/diversity"), 3)} / '
@@ -219,6 +253,7 @@ def table(results: Dict[str, dict], train_times: Dict[str, float],
                      f'{fmt(g("fewshot/fidelity"), 3)} '
                      f'({fmt(g("fewshot/fidelity_real"), 2)} / '
                      f'{fmt(g("fewshot/fidelity_chance"), 3)}) | '
+                     f'{fmt(g("fewshot/novelty_ratio"), 2)} | '
                      f'{fmt(g("fewshot_swd/avg"), 1)} | '
                      f'{fmt(g("adapt_seconds_per_class"), 3)} | '
                      f'{fmt(train / 60 if train else None, 1)} |')
@@ -229,8 +264,11 @@ def table(results: Dict[str, dict], train_times: Dict[str, float],
         f'+ 4 query; transfer: {args.iters} plain GAN steps, each on the '
         f'{TASKS_PER_ITER}x4 pooled images of a meta-batch), FIGR DCGAN at '
         'base_channels=16, '
-        f'outer Adam lr 5e-4, {STEPS} inner/adaptation steps for every model '
-        f'(scratch: {STEPS} steps from fresh weights; no adaptation: 0). '
+        f'outer Adam lr 5e-4, {STEPS} inner steps in training (FAML: '
+        'each of 2 D updates and one G+E update); adaptation steps as the '
+        f'row says, else {STEPS} (scratch: from fresh weights; no '
+        'adaptation: 0). Conditioned models: set encoder at base_channels=16 '
+        '(pooled for Reptile/MAML, per image for FAML). '
         f'Data: {args.data}, K=4, 32x32, {n_cls} unseen classes, '
         f'{args.num_samples} generations per class. CPU, '
         f'{args.jobs} processes x 1 torch thread; train min is wall time '
@@ -263,6 +301,19 @@ def main(argv=None) -> int:
         default=osp.join(REPO, 'work_dirs', 'bench_fewshot_results'))
     parser.add_argument(
         '--out-dir', default=osp.join(REPO, 'benchmarks', 'results'))
+    parser.add_argument(
+        '--models',
+        nargs='+',
+        choices=list(TRAINED) + ['scratch'],
+        default=list(TRAINED) + ['scratch'],
+        help='models to train and evaluate (rows of the others are left '
+        'out)')
+    parser.add_argument(
+        '--reuse',
+        action='store_true',
+        help='keep the feature net, the trained models and the '
+        'evaluations (those newer than their checkpoint) of an earlier run '
+        'in --work-dir (same --iters)')
     parser.add_argument('--worker-eval', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker_eval:
@@ -294,6 +345,11 @@ def main(argv=None) -> int:
     # ---- phase 1: feature net + the four trainings
     def train(name: str) -> float:
         cfg, extra, _ = TRAINED[name]
+        done = osp.join(wd, f'train_{name}.seconds')
+        if args.reuse and osp.exists(done) and osp.exists(
+                osp.join(wd, name, f'iter_{args.iters}.pth')):
+            with open(done) as f:
+                return float(f.read())
         opts = dict(base, **extra)
         cmd = [
             py, 'tools/train.py',
@@ -304,9 +360,13 @@ def main(argv=None) -> int:
         print(
             f'[{time.time() - t0:6.0f}s] trained {name} in {secs:.0f}s',
             flush=True)
+        with open(done, 'w') as f:
+            f.write(str(secs))
         return secs
 
     def train_fnet() -> float:
+        if args.reuse and osp.exists(fnet):
+            return 0.0
         cfg = osp.join('configs', config_name(TRAINED['reptile'][0],
                                               args.data))
         cmd = [
@@ -322,12 +382,17 @@ def main(argv=None) -> int:
 
     train_times: Dict[str, float] = {}
     with ThreadPoolExecutor(args.jobs) as pool:
-        futures = {n: pool.submit(train, n) for n in TRAINED}
         fnet_future = pool.submit(train_fnet)
+        futures = {
+            n: pool.submit(train, n)
+            for n in TRAINED if n in args.models
+        }
         for n, fut in futures.items():
-            train_times[n] = fut.result()
+            try:
+                train_times[n] = fut.result()
+            except RuntimeError as err:
+                print(f'training of {n} failed: {err}', flush=True)
         fnet_future.result()
-    train_times['no-adaptation'] = train_times['reptile']
     fnet_acc = 'see feature_net.log'
     with open(osp.join(wd, 'feature_net.log')) as f:
         for line in f:
@@ -337,12 +402,12 @@ def main(argv=None) -> int:
 
     # ---- phase 2: the same FewShotTestLoop for every model
     def evaluate(name: str) -> dict:
-        cfg, ckpt_of, _ = EVALUATED[name]
+        cfg, ckpt_of, _, steps = EVALUATED[name]
         extra = dict(TRAINED.get(ckpt_of, (None, {}))[1]) if ckpt_of else {}
         opts = dict(base, **extra)
         opts['test_cfg.num_samples'] = args.num_samples
         if name != 'no-adaptation':
-            opts['test_cfg.steps'] = STEPS
+            opts['test_cfg.steps'] = steps
         ckpt = osp.join(wd, ckpt_of, f'iter_{args.iters}.pth') \
             if ckpt_of else None
         spec = dict(
@@ -352,6 +417,11 @@ def main(argv=None) -> int:
             checkpoint=ckpt,
             grid=osp.join(args.out_dir, f'{args.data}_{name}.png'),
             result=osp.join(wd, f'eval_{name}.json'))
+        if args.reuse and osp.exists(spec['result']) and (
+                ckpt is None
+                or osp.getmtime(spec['result']) > osp.getmtime(ckpt)):
+            with open(spec['result']) as f:
+                return json.load(f)
         spec_path = osp.join(wd, f'eval_{name}_spec.json')
         with open(spec_path, 'w') as f:
             json.dump(spec, f)
@@ -365,7 +435,11 @@ def main(argv=None) -> int:
 
     results: Dict[str, dict] = {}
     with ThreadPoolExecutor(args.jobs) as pool:
-        futures = {n: pool.submit(evaluate, n) for n in EVALUATED}
+        futures = {
+            n: pool.submit(evaluate, n)
+            for n, spec in EVALUATED.items() if spec[1] in train_times or (
+                spec[1] is None and 'scratch' in args.models)
+        }
         for n, fut in futures.items():
             try:
                 results[n] = fut.result()

@@ -39,7 +39,7 @@ MAML_CONFIG = osp.join(REPO_ROOT, 'configs', 'maml',
                        'maml_ln-dcgan-quarter_1xb4-200iters_glyphs-32x32.py')
 
 
-def consistency_config(tmp_path, base, outer_lr):
+def consistency_config(tmp_path, base, outer_lr, inner_lr=0.01):
     """``base`` with a WeightsConsistencyHook that dumps per rank."""
     path = tmp_path / 'consistency.py'
     encoder = (",\n    encoder=dict(optimizer=dict(_delete_=True, "
@@ -57,7 +57,7 @@ def consistency_config(tmp_path, base, outer_lr):
                     "    discriminator=dict(optimizer=dict(_delete_=True, "
                     f"type='SGD', lr={outer_lr}))" + encoder + ")\n"
                     "model = dict(inner_loop=dict(optimizer='sgd', "
-                    "g_lr=0.01, d_lr=0.01))\n")
+                    f"g_lr={inner_lr}, d_lr={inner_lr}))\n")
     return str(path)
 
 

@@ -343,3 +343,16 @@ def test_registered_in_models():
     check_condition_sizes(enc, gen, dis)
     for name in ('FAMLEncoder', 'FAMLGenerator', 'FAMLDiscriminator'):
         assert type(MODELS.build(dict(type=name))).__name__ == name
+
+
+def test_projection_discriminator_starts_unconditional_then_projects():
+    _, _, dis = small_nets()
+    x = torch.rand(3, 1, 32, 32) * 2 - 1
+    c1, c2 = torch.randn(E), torch.randn(E)
+    with torch.no_grad():
+        assert torch.equal(dis(x, c1), dis(x, c2))  # V = 0 at init
+        dis.embed.weight.normal_()
+        phi = dis.body(x).flatten(1)
+        expected = (dis.embed(c1 - c2) * phi).sum(1, keepdim=True)
+        torch.testing.assert_close(
+            dis(x, c1) - dis(x, c2), expected, rtol=1e-4, atol=1e-4)
