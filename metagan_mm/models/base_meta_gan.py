@@ -11,6 +11,7 @@ from torch.utils._pytree import tree_map
 
 from metagan_mm.core import (InnerLoop, InnerLoopConfig, MetaAlgorithm,
                              MetaTrainingError, check_pair)
+from metagan_mm.core.algorithms.double_backward import check_derivative_orders
 from metagan_mm.core.params import TensorDict, stack_tree
 from .fewshot_mixin import FewShotMixin
 
@@ -95,6 +96,7 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
         self.max_failed_fraction = max_failed_fraction
         self.seed = seed
         self.algorithm = self.build_algorithm()
+        check_derivative_orders(self.inner_loop, self.algorithm.second_order)
         for name, module in self.algorithm.modules().items():
             self.add_module(name, module)
 
