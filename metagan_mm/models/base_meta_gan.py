@@ -31,6 +31,10 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
     clipping apply), EMA, logging, and few-shot adaptation for evaluation
     and generation.
 
+    When built, the pair is checked (shapes; derivatives of the orders the
+    algorithm and loss take, see
+    :func:`~metagan_mm.core.algorithms.double_backward.check_derivative_orders`).
+
     Data: ``inputs`` of shape ``[T, N, C, H, W]`` (``T`` tasks of ``N``
     images, normalised by mmagic's ``DataPreprocessor``); ``data_samples``
     may carry ``task_index`` (global task index, seeds the task's noise so
@@ -230,6 +234,7 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
         self._update_ema(curr_iter)
         log_vars['tasks_skipped'] = torch.tensor(
             float(result.num_tasks - result.num_valid))
+        log_vars['tasks_batched'] = torch.tensor(float(result.batched))
         for key, losses in result.logs.items():
             if key.startswith('inner'):
                 log_vars[f'loss_{key}_first'] = losses[0]
