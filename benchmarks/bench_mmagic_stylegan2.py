@@ -114,14 +114,19 @@ def time_d_penalty(args):
 
 
 def kind(name, shapes):
-    """Group an operator: upfirdn2d's depthwise blur, other convolutions,
-    the rest by name."""
+    """Group an operator: upfirdn2d's blur, the filter gradients torch's
+    double backward of a grouped convolution takes group by group
+    (``[1, N, H, W]`` by ``[1, N, h, w]``), other convolutions, the rest
+    by name."""
     if 'conv' in name:
-        depthwise = any(
-            len(shape) == 4 and shape[1] == 1 and shape[2:] == [4, 4]
-            for shape in shapes)
-        return 'upfirdn2d blur (depthwise 4x4 conv)' if depthwise else \
-            'convolutions (3x3 modulated, 1x1, down-sampling)'
+        if any(
+                len(shape) == 4 and shape[1] == 1 and shape[2:] == [4, 4]
+                for shape in shapes):
+            return 'upfirdn2d blur (4x4 filter)'
+        if (len(shapes) > 1 and len(shapes[0]) == len(shapes[1]) == 4
+                and shapes[0][:2] == shapes[1][:2] and shapes[0][0] == 1):
+            return 'grouped double backward: filter gradient per group'
+        return 'convolutions (3x3 modulated, 1x1, down-sampling)'
     return name
 
 
