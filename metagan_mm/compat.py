@@ -26,6 +26,13 @@ Fixes:
   ``DCGANDiscriminator.init_weights`` raises ``UnboundLocalError`` for every
   module that is neither a conv nor a BatchNorm (the first is the model
   itself).
+* :func:`fix_upfirdn2d_cpu_double_backward` -- mmcv's CPU ``upfirdn2d``
+  (StyleGAN2's blur) filters with a depthwise convolution (``groups`` = the
+  channels); torch's double backward of a grouped convolution computes the
+  filter's gradient one group at a time, even for a constant filter, so
+  every gradient penalty or second-order step through a 512-channel blur
+  ran 512 tiny convolutions. The same filter as one single-channel
+  convolution over ``N * C`` images gives the same values in one call.
 """
 import importlib
 import warnings
@@ -204,6 +211,23 @@ def fix_dcgan_discriminator_init() -> None:
     module.DCGANDiscriminator.init_weights = init_weights
 
 
+@_once('upfirdn2d_cpu_double_backward')
+def fix_upfirdn2d_cpu_double_backward() -> None:
+    """Run mmcv's CPU ``upfirdn2d`` on ``[N * C, 1, H, W]`` (one
+    single-channel convolution instead of a depthwise one)."""
+    module = importlib.import_module('mmcv.ops.upfirdn2d')
+    original = module._upfirdn2d_ref
+    ORIGINALS['upfirdn2d_cpu_double_backward'] = original
+
+    def _upfirdn2d_ref(input: Any, filter: Any, *args: Any,
+                       **kwargs: Any) -> Any:
+        n, c, h, w = input.shape
+        out = original(input.reshape(n * c, 1, h, w), filter, *args, **kwargs)
+        return out.reshape(n, c, *out.shape[2:])
+
+    module._upfirdn2d_ref = _upfirdn2d_ref
+
+
 def silence_known_warnings() -> None:
     """Hide the FutureWarning diffusers 0.24 prints on every import."""
     warnings.filterwarnings(
@@ -223,3 +247,4 @@ def apply_all(check: bool = True) -> None:
     fix_cpu_distributed_init()
     fix_ddp_device_ids_on_cpu()
     fix_dcgan_discriminator_init()
+    fix_upfirdn2d_cpu_double_backward()

@@ -9,6 +9,7 @@ import torch
 import torch.distributed as torch_dist
 import torch.multiprocessing as mp
 from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
 
 import metagan_mm  # noqa: F401  (applies the fixes)
 from metagan_mm import compat
@@ -163,3 +164,50 @@ def test_dcgan_discriminator_init_fix():
     weights = torch.cat([c.weight.flatten() for c in convs])
     assert abs(float(weights.std()) - 0.02) < 0.004
     assert abs(float(weights.mean())) < 0.002
+
+
+class CountConvolutions(TorchDispatchMode):
+    """Counts ``aten.convolution`` calls, backward passes included."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if func is torch.ops.aten.convolution.default:
+            self.calls += 1
+        return func(*args, **(kwargs or {}))
+
+
+@pytest.mark.parametrize('up, down, padding', [(1, 1, 1), (2, 1, (2, 1)),
+                                               (1, 2, 2)])
+def test_upfirdn2d_cpu_double_backward_fix(up, down, padding):
+    from mmcv.ops.upfirdn2d import upfirdn2d
+    channels = 16
+    kernel = torch.tensor([1., 3., 3., 1.])
+    kernel = kernel[None] * kernel[:, None]
+    kernel = kernel / kernel.sum()
+
+    def penalty_grads(fn):
+        torch.manual_seed(0)
+        weight = torch.randn(channels, 3, 1, 1, requires_grad=True)
+        x = torch.randn(2, 3, 6, 6, requires_grad=True)
+        with CountConvolutions() as count:
+            out = fn(
+                nn.functional.conv2d(x, weight), kernel, up, down, padding)
+            grad_x, = torch.autograd.grad(
+                out.square().sum(), x, create_graph=True)
+            grad_w, = torch.autograd.grad(grad_x.square().sum(), weight)
+        return out, grad_x, grad_w, count.calls
+
+    def original(x, f, up, down, padding):
+        return compat.ORIGINALS['upfirdn2d_cpu_double_backward'](
+            x, f, up=up, down=down, padding=padding)
+
+    fixed = penalty_grads(
+        lambda x, f, up, down, padding: upfirdn2d(x, f, up, down, padding))
+    before = penalty_grads(original)
+    for a, b in zip(fixed[:3], before[:3]):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    assert before[3] > channels  # the filter's gradient, group by group
+    assert fixed[3] < 10

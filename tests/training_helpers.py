@@ -1,11 +1,17 @@
-"""Training through tools/train.py in a subprocess, as a user runs it."""
+"""Training as a user runs it: tools/train.py in a subprocess, or its
+runner in this process; tiny data sets to train on."""
 import os
 import os.path as osp
 import socket
 import subprocess
 import sys
 
+import numpy as np
+import torch
+from PIL import Image
+
 from metagan_mm.checkpoint import load_checkpoint_file
+from metagan_mm.utils.runner_setup import build_runner
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -74,3 +80,51 @@ def assert_same_weights(a, b, atol):
     assert a.keys() == b.keys()
     worst = max(float((a[k].double() - b[k].double()).abs().max()) for k in a)
     assert worst <= atol, f'max abs difference {worst}'
+
+
+def write_class_folders(root, classes=5, images=5, size=64):
+    """``root/class<c>/<i>.png``: random RGB images."""
+    rng = np.random.default_rng(0)
+    for c in range(classes):
+        folder = root / f'class{c}'
+        folder.mkdir(parents=True)
+        for i in range(images):
+            img = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+            Image.fromarray(img).save(folder / f'{i}.png')
+
+
+def write_flowers(root, classes=6, images=5, size=64):
+    """A LoFGAN-layout array ``[classes, images, H, W, 3]`` under LoFGAN's
+    flowers file name."""
+    root.mkdir()
+    rng = np.random.default_rng(0)
+    array = rng.integers(
+        0, 256, (classes, images, size, size, 3), dtype=np.uint8)
+    np.save(root / 'flower_c8189_s128_data_rgb.npy', array)
+
+
+def train_in_process(config, work_dir, cfg_options):
+    """Build the runner as tools/train.py does and train.
+
+    Returns:
+        The parameters before training (copies), the trained model and the
+        runner.
+    """
+    runner = build_runner(
+        str(config), work_dir=str(work_dir), cfg_options=cfg_options)
+    before = {
+        k: v.detach().clone()
+        for k, v in runner.model.named_parameters()
+    }
+    runner.train()
+    return before, getattr(runner.model, 'module', runner.model), runner
+
+
+def assert_trained(before, model, prefixes=('generator.', 'discriminator.')):
+    """Some weights of each network changed, and all are finite."""
+    after = dict(model.named_parameters())
+    for prefix in prefixes:
+        keys = [k for k in before if k.startswith(prefix)]
+        assert keys, prefix
+        assert any(not torch.equal(before[k], after[k]) for k in keys), prefix
+        assert all(torch.isfinite(after[k]).all() for k in keys), prefix

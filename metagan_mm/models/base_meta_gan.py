@@ -11,6 +11,7 @@ from torch.utils._pytree import tree_map
 
 from metagan_mm.core import (InnerLoop, InnerLoopConfig, MetaAlgorithm,
                              MetaTrainingError, check_pair)
+from metagan_mm.core.algorithms.double_backward import check_derivative_orders
 from metagan_mm.core.params import TensorDict, stack_tree
 from metagan_mm.registry import MODELS
 from .fewshot_mixin import FewShotMixin
@@ -30,6 +31,10 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
     optimizer wrapper per meta-module (so param schedulers and gradient
     clipping apply), EMA, logging, and few-shot adaptation for evaluation
     and generation.
+
+    When built, the pair is checked (shapes; derivatives of the orders the
+    algorithm and loss take, see
+    :func:`~metagan_mm.core.algorithms.double_backward.check_derivative_orders`).
 
     Data: ``inputs`` of shape ``[T, N, C, H, W]`` (``T`` tasks of ``N``
     images, normalised by mmagic's ``DataPreprocessor``); ``data_samples``
@@ -111,6 +116,7 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
                 f'{type(self).__name__} cannot train a condition encoder '
                 f'({type(self.encoder).__name__}); use ReptileGAN, MAMLGAN, '
                 'MetaSGDGAN or FAMLGAN, or remove model.encoder.')
+        check_derivative_orders(self.inner_loop, self.algorithm.second_order)
         for name, module in self.algorithm.modules().items():
             self.add_module(name, module)
 
@@ -240,6 +246,7 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
         self._update_ema(curr_iter)
         log_vars['tasks_skipped'] = torch.tensor(
             float(result.num_tasks - result.num_valid))
+        log_vars['tasks_batched'] = torch.tensor(float(result.batched))
         for key, losses in result.logs.items():
             if key.startswith('inner'):
                 log_vars[f'loss_{key}_first'] = losses[0]

@@ -36,6 +36,44 @@ class ToyD(nn.Module):
         return self.net(x.flatten(1))
 
 
+class _LeakyBackward(torch.autograd.Function):
+    """Backward of _OnceLeaky; cannot itself be differentiated."""
+
+    @staticmethod
+    def forward(ctx, grad, x):
+        return grad * torch.where(x > 0, 1.0, 0.2)
+
+    @staticmethod
+    def backward(ctx, _):
+        raise RuntimeError('double backward is not implemented for _OnceLeaky')
+
+
+class _OnceLeaky(torch.autograd.Function):
+    """Leaky ReLU supporting only a single backward (old-style Function)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return torch.where(x > 0, x, 0.2 * x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x, ) = ctx.saved_tensors
+        return _LeakyBackward.apply(grad, x)
+
+
+class OnceDiffD(nn.Module):
+    """Discriminator of ``[N, 1, 2, 2]`` images that is differentiable once
+    (its activation's backward is not differentiable)."""
+
+    def __init__(self):
+        super().__init__()
+        self.l1, self.l2 = nn.Linear(4, 5), nn.Linear(5, 1)
+
+    def forward(self, x):
+        return self.l2(_OnceLeaky.apply(self.l1(x.flatten(1))))
+
+
 def make_loop(hidden: int = 6,
               dtype: torch.dtype = torch.float32,
               seed: int = 0,

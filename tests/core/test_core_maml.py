@@ -1,9 +1,9 @@
 """MAML-GAN meta-gradients (first/second order, DAWSON)."""
 import pytest
 import torch
-from core_helpers import (ToyG, assert_bitwise_equal, grads_of, make_loop,
-                          max_diff, num_skipped, snapshot, to_dtype, toy_tasks)
-from torch import nn
+from core_helpers import (OnceDiffD, ToyG, assert_bitwise_equal, grads_of,
+                          make_loop, max_diff, num_skipped, snapshot, to_dtype,
+                          toy_tasks)
 
 from metagan_mm.core import MAML, InnerLoop, InnerLoopConfig, gan_losses
 from metagan_mm.core.params import functional_call, index_dict, meta_params
@@ -183,42 +183,6 @@ def test_nan_task_skipped_and_counted(gen, mode, first_order):
     assert max_diff(grads_of(out)[0], grads_of(ref)[0]) <= 1e-5
     assert max_diff(grads_of(out)[1], grads_of(ref)[1]) <= 1e-5
     assert torch.isfinite(out.logs['outer_d_loss'])
-
-
-class _LeakyBackward(torch.autograd.Function):
-    """Backward of _OnceLeaky; cannot itself be differentiated."""
-
-    @staticmethod
-    def forward(ctx, grad, x):
-        return grad * torch.where(x > 0, 1.0, 0.2)
-
-    @staticmethod
-    def backward(ctx, _):
-        raise RuntimeError('double backward is not implemented for _OnceLeaky')
-
-
-class _OnceLeaky(torch.autograd.Function):
-    """Leaky ReLU supporting only a single backward (old-style Function)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return torch.where(x > 0, x, 0.2 * x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x, ) = ctx.saved_tensors
-        return _LeakyBackward.apply(grad, x)
-
-
-class OnceDiffD(nn.Module):
-
-    def __init__(self):
-        super().__init__()
-        self.l1, self.l2 = nn.Linear(4, 5), nn.Linear(5, 1)
-
-    def forward(self, x):
-        return self.l2(_OnceLeaky.apply(self.l1(x.flatten(1))))
 
 
 def test_double_backward_unsupported_error_names_module(gen):

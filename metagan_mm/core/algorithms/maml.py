@@ -151,8 +151,9 @@ class MAML(MetaAlgorithm):
         """See :meth:`MetaAlgorithm.meta_gradients`.
 
         Raises:
-            RuntimeError: in second order, when a module does not support
-                double backward (names it and suggests ``first_order=True``).
+            DerivativeOrderError: in second order, when a module cannot be
+                differentiated as often as needed (names it, the order and
+                the fixes; see :mod:`.double_backward`).
         """
         try:
             return super().meta_gradients(inner, tasks, rand)

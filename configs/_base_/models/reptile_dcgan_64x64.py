@@ -1,0 +1,43 @@
+# Reptile meta-GAN over mmagic's own DCGAN at 64x64, 3 channels: the
+# DCGANGenerator / DCGANDiscriminator of mmagic's dcgan configs (BatchNorm,
+# G base_channels=1024, D 128), their non-saturating loss and Adam
+# betas=(0.5, 0.999). BatchNorm keeps the tasks sequential (vmap cannot
+# update running statistics; logged once); each task adapts its own copy of
+# the statistics and the meta-model's are set to their mean (README,
+# "Meta-learn the GAN of your mmagic project").
+model = dict(
+    type='ReptileGAN',
+    data_preprocessor=dict(
+        type='DataPreprocessor',
+        mean=[127.5] * 3,
+        std=[127.5] * 3,
+        data_keys=None),
+    generator=dict(
+        type='DCGANGenerator',
+        output_scale=64,
+        out_channels=3,
+        base_channels=1024,
+        noise_size=100),
+    discriminator=dict(
+        type='DCGANDiscriminator',
+        input_scale=64,
+        output_scale=4,
+        out_channels=1,
+        in_channels=3,
+        base_channels=128),
+    inner_loop=dict(
+        steps=5,
+        g_lr=2e-4,
+        d_lr=2e-4,
+        optimizer='adam',
+        betas=(0.5, 0.999),
+        d_steps_per_g_step=1,
+        loss='nonsaturating',
+        batching=dict(mode='auto', chunk='auto')),
+    max_failed_fraction=0.5)
+
+optim_wrapper = dict(
+    constructor='MultiOptimWrapperConstructor',
+    generator=dict(optimizer=dict(type='Adam', lr=1e-4, betas=(0.5, 0.999))),
+    discriminator=dict(
+        optimizer=dict(type='Adam', lr=1e-4, betas=(0.5, 0.999))))
