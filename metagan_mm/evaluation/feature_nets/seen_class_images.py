@@ -15,7 +15,7 @@ from torch.utils.data import Dataset
 from metagan_mm.registry import DATASETS
 
 #: The parts of :class:`SeenClassImageDataset`.
-PARTS = ('train', 'heldout')
+IMAGE_PARTS = ('train', 'heldout')
 
 
 def class_dataset_cfg(dataset_cfg: Dict[str, Any]) -> Dict[str, Any]:
@@ -128,9 +128,9 @@ class SeenClassImageDataset(Dataset):
                  heldout_fraction: float = 0.2,
                  seed: int = 0,
                  allow_no_split: bool = False) -> None:
-        if part not in PARTS:
+        if part not in IMAGE_PARTS:
             raise ValueError(f'SeenClassImageDataset: part must be one of '
-                             f'{PARTS}, got {part!r}')
+                             f'{IMAGE_PARTS}, got {part!r}')
         if not 0 <= heldout_fraction < 1:
             raise ValueError('SeenClassImageDataset: heldout_fraction must '
                              f'be in [0, 1), got {heldout_fraction}')
