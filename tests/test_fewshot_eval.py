@@ -14,6 +14,8 @@ from metagan_mm.checkpoint import load_checkpoint_file
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = osp.join(REPO_ROOT, 'configs', 'reptile',
                   'reptile_ln-dcgan-quarter_1xb4-600iters_glyphs-32x32.py')
+NET_CONFIG = osp.join(REPO_ROOT, 'configs', '_base_', 'feature_nets',
+                      'domain_classifier_train.py')
 
 
 def _run(args, env=None):
@@ -47,14 +49,16 @@ def trained(tmp_path_factory):
     assert proc.returncode == 0, proc.stderr[-3000:]
     from mmengine.config import Config
 
-    from metagan_mm.evaluation.feature_nets.trainer import \
-        train_feature_extractor
+    from metagan_mm.evaluation.feature_nets import (feature_net_runner_cfg,
+                                                    train_feature_extractor)
     cfg = Config.fromfile(CONFIG)
     fnet = train_feature_extractor(
-        cfg.train_dataloader.dataset.dataset.to_dict(),
-        str(work / 'fnet.pth'),
-        iters=20,
-        seed=0)
+        feature_net_runner_cfg(
+            NET_CONFIG,
+            cfg.train_dataloader.dataset.dataset.to_dict(),
+            str(work / 'fnet.pth'),
+            iters=20,
+            seed=0))
     return dict(ckpt=str(work / 'iter_2.pth'), fnet=fnet, work=work)
 
 

@@ -7,14 +7,23 @@ from typing import Dict, List
 import pytest
 import torch
 
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+#: The feature network's runner config.
+NET_CONFIG = osp.join(REPO_ROOT, 'configs', '_base_', 'feature_nets',
+                      'domain_classifier_train.py')
 #: The glyph split of configs/_base_/datasets/glyphs_episodic_32x32.py.
 GLYPH_SPLIT = dict(fractions=(0.8, 0.0, 0.2), seed=0)
 PIPELINE = [dict(type='PackInputs', keys=['img'], data_keys=[])]
 #: A narrow network, few steps, no augmentation: features that separate the
 #: unseen glyph classes well (~85 % nearest-class-mean accuracy) in ~15 s.
 TEST_ITERS = 300
-TEST_TRAIN = dict(
-    arch=dict(channels=(16, 32, 64)), lr=1e-2, shift=0, dropout=0.0)
+TEST_NET = {
+    'model.extractor.channels': (16, 32, 64),
+    'model.shift': 0,
+    'model.dropout': 0.0,
+    'optim_wrapper.optimizer.lr': 1e-2,
+    'param_scheduler.eta_max': 1e-2,
+}
 
 
 def glyph_cfg(split_part: str = 'train') -> dict:
@@ -31,8 +40,10 @@ def glyph_cfg(split_part: str = 'train') -> dict:
 @pytest.fixture(scope='session')
 def trained_net(tmp_path_factory) -> Dict:
     """Train a feature network; records every data set config built."""
-    from metagan_mm.evaluation.feature_nets.trainer import \
-        train_feature_extractor
+    from mmengine.config import Config
+
+    from metagan_mm.evaluation.feature_nets import (feature_net_runner_cfg,
+                                                    train_feature_extractor)
     from metagan_mm.registry import DATASETS
     built: List[dict] = []
     original = DATASETS.build
@@ -42,16 +53,19 @@ def trained_net(tmp_path_factory) -> Dict:
         return original(cfg, *args, **kwargs)
 
     out = osp.join(str(tmp_path_factory.mktemp('feature_net')), 'net.pth')
+    net_cfg = Config.fromfile(NET_CONFIG)
+    net_cfg.merge_from_dict(TEST_NET)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(DATASETS, 'build', spy)
         # ask for the TEST part: the trainer must override it
-        train_feature_extractor(
+        cfg = feature_net_runner_cfg(
+            net_cfg,
             dict(type='EpisodicDataset', k_shot=4, dataset=glyph_cfg('test')),
             out,
             iters=TEST_ITERS,
-            seed=0,
-            **TEST_TRAIN)
-    return dict(path=out, built=built, iters=TEST_ITERS)
+            seed=0)
+        train_feature_extractor(cfg)
+    return dict(path=out, built=built, iters=TEST_ITERS, cfg=cfg)
 
 
 @pytest.fixture(scope='session')

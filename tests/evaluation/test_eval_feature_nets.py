@@ -192,3 +192,26 @@ def test_cli_on_real_omniglot(tmp_path, monkeypatch, omniglot_root, tool):
     assert state['excluded_classes'] and all(
         n.startswith(unseen) for n in state['excluded_classes'])
     assert state['split_part'] == 'train'
+
+
+def test_metrics_reuse_a_network_only_for_the_same_unchanged_file(
+        trained_net, tmp_path, monkeypatch):
+    """A relative checkpoint path read from another folder, or a file
+    trained again, gives a new network, not the cached one."""
+    import os
+    import shutil
+
+    from metagan_mm.evaluation.metrics import build_feature_net
+    for folder in ('a', 'b'):
+        (tmp_path / folder).mkdir()
+        shutil.copy(trained_net['path'], tmp_path / folder / 'net.pth')
+    cfg = dict(type='DomainFeatureExtractor', checkpoint='net.pth')
+    monkeypatch.chdir(tmp_path / 'a')
+    first = build_feature_net(cfg)
+    assert build_feature_net(cfg) is first
+    monkeypatch.chdir(tmp_path / 'b')
+    other = build_feature_net(cfg)
+    assert other is not first
+    stat = os.stat('net.pth')
+    os.utime('net.pth', ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    assert build_feature_net(cfg) is not other

@@ -13,6 +13,8 @@ and appends exactly ONE entry per class dict to ``self.results`` (so
 mmengine gathers the entries across ranks).
 """
 import logging
+import os
+import os.path as osp
 import weakref
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Sequence, Union
@@ -23,12 +25,27 @@ import torch.nn as nn
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
-#: Feature networks built from configs, shared by metrics with equal configs.
+#: Feature networks built from configs, shared by metrics with equal configs
+#: and unchanged weight files.
 _NETS: Dict[str, nn.Module] = {}
 #: Recent pool features per (network, tensor) so that FID, KID and fidelity
 #: on one evaluator extract each image set once.
 _FEATURES: 'OrderedDict[tuple, tuple]' = OrderedDict()
 _FEATURES_MAX = 64
+
+
+def _net_key(feature_net: dict) -> str:
+    """Cache key of a feature network config: the config, with each weight
+    file it names (``checkpoint``, ``weights``) as its absolute path, size
+    and modification time, so that a relative path read from another
+    folder, or a file trained again, is never served from the cache."""
+    items = dict(feature_net)
+    for name in ('checkpoint', 'weights'):
+        path = items.get(name)
+        if isinstance(path, str) and osp.isfile(path):
+            stat = os.stat(path)
+            items[name] = (osp.abspath(path), stat.st_size, stat.st_mtime_ns)
+    return repr(sorted(items.items()))
 
 
 def build_feature_net(feature_net: Union[dict, nn.Module]) -> nn.Module:
@@ -48,7 +65,7 @@ def build_feature_net(feature_net: Union[dict, nn.Module]) -> nn.Module:
         if not isinstance(feature_net, dict) or 'type' not in feature_net:
             raise TypeError('feature_net must be a config dict with a type '
                             f'or a module, got {feature_net!r}')
-        key = repr(sorted(dict(feature_net).items()))
+        key = _net_key(feature_net)
         if key not in _NETS:
             from metagan_mm.registry import MODELS
             from .. import feature_nets  # noqa: F401  (registers)
