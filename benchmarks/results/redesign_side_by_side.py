@@ -1,10 +1,10 @@
 """Side by side: bench_inner_loop cells of two trees, alternating order.
 
-The record of how redesign_inner_loop_cpu1t_run*.txt were made (issue 11):
-``BEFORE_TREE=... AFTER_TREE=... python redesign_side_by_side.py 4,16 1``
-with the tree before the redesign checked out at BEFORE_TREE (``git
-worktree add ... c18265a``) and the redesigned one at AFTER_TREE (default:
-this repository).
+The record of how redesign_inner_loop_cpu*t_run*.txt were made (issue 11):
+``BEFORE_TREE=... AFTER_TREE=... THREADS=1 python redesign_side_by_side.py
+4,16 1`` with the tree before the redesign checked out at BEFORE_TREE
+(``git worktree add ... c18265a``) and the redesigned one at AFTER_TREE
+(default: this repository; check out a fixed commit when editing it).
 """
 import os
 import os.path as osp
@@ -24,6 +24,7 @@ TREES = {
 ALGS = ['reptile', 'maml-fo', 'maml-so', 'meta-sgd']
 TS = [int(t) for t in sys.argv[1].split(',')] if len(sys.argv) > 1 else [4, 16]
 ITERS = sys.argv[2] if len(sys.argv) > 2 else '2'
+THREADS = os.environ.get('THREADS', '2')
 
 
 def cell(tree, alg, t, b):
@@ -40,7 +41,7 @@ def cell(tree, alg, t, b):
         text=True,
         env={
             'PYTHONPATH': TREES[tree],
-            'OMP_NUM_THREADS': '1',
+            'OMP_NUM_THREADS': THREADS,
             'PATH': '/usr/bin:/bin'
         })
     sec, mem = out.stdout.strip().splitlines()[-1].split()
@@ -50,8 +51,8 @@ def cell(tree, alg, t, b):
 print(
     f'# bench_inner_loop cells, before (c18265a) vs after, alternating '
     f'order; K=4 Q=4, 5 Adam steps, FIGR DCGAN base 64, chunk auto, '
-    f'iters {ITERS}; 1 thread (OMP_NUM_THREADS=1), shared machine; '
-    'tasks/s (peak RSS growth MB)',
+    f'iters {ITERS}; OMP_NUM_THREADS={THREADS}, load average at start '
+    f'{os.getloadavg()[0]:.2f}; tasks/s (peak RSS growth MB)',
     flush=True)
 print(
     '| algorithm | T | mode | before t/s | after t/s | after/before | '
