@@ -417,9 +417,9 @@ def main(argv=None) -> int:
             checkpoint=ckpt,
             grid=osp.join(args.out_dir, f'{args.data}_{name}.png'),
             result=osp.join(wd, f'eval_{name}.json'))
-        if args.reuse and osp.exists(spec['result']) and (
-                ckpt is None
-                or osp.getmtime(spec['result']) > osp.getmtime(ckpt)):
+        if args.reuse and osp.exists(
+                spec['result']) and (ckpt is None or osp.getmtime(
+                    spec['result']) > osp.getmtime(ckpt)):
             with open(spec['result']) as f:
                 return json.load(f)
         spec_path = osp.join(wd, f'eval_{name}_spec.json')
