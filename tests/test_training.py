@@ -62,11 +62,21 @@ def consistency_config(tmp_path, base, outer_lr, inner_lr=0.01):
 
 
 @pytest.mark.parametrize(
-    'base, outer_lr', [(CONFIG, 0.5), (MAML_CONFIG, 1e-3), (COND_CONFIG, 0.5)],
+    'base, outer_lr, inner_lr, atol', [(CONFIG, 0.5, 0.01, 1e-5),
+                                       (MAML_CONFIG, 1e-3, 0.01, 1e-5),
+                                       (COND_CONFIG, 0.05, 1e-3, 1e-4)],
     ids=['reptile', 'maml-second-order', 'conditioned-reptile'])
 def test_two_rank_gloo_equals_one_rank_and_ranks_agree(tmp_path, base,
-                                                       outer_lr):
-    config = consistency_config(tmp_path, base, outer_lr)
+                                                       outer_lr, inner_lr,
+                                                       atol):
+    # conditioned: inner SGD at 1e-2 diverges, and with outer SGD at 0.5
+    # the inner D loss grows 4 -> 130 -> 760 in three iterations, which
+    # blows float rounding (1e-6 after two) up to 5e-4 in the third. At
+    # these rates the largest difference (the projection weights, whose
+    # meta-gradients are the largest) is 7e-6 after two iterations and
+    # 4e-5 after three: summation order, not a sync bug (ranks agree
+    # bitwise, and the relative check below holds).
+    config = consistency_config(tmp_path, base, outer_lr, inner_lr)
     one = tmp_path / 'one'
     _run([
         sys.executable, 'tools/train.py', config, '--work-dir',
@@ -91,7 +101,7 @@ def test_two_rank_gloo_equals_one_rank_and_ranks_agree(tmp_path, base,
     assert rank0 == rank1  # bitwise identical meta-weights on both ranks
     _, w_one = weights(one / 'iter_3.pth')
     _, w_two = weights(two / 'iter_3.pth')
-    assert_same_weights(w_one, w_two, atol=1e-5)
+    assert_same_weights(w_one, w_two, atol=atol)
     single = json.loads((one / 'weights_rank0.json').read_text())
     assert max(
         abs(single[k] - rank0[k]) / (1 + abs(single[k]))
