@@ -55,3 +55,27 @@ def test_unknown_keys_name_close_ones():
         InnerLoopConfig.from_dict({'stepz': 3})
     with pytest.raises(KeyError, match=r"batching has no setting \['size'\]"):
         InnerLoopConfig.from_dict({'batching': {'size': 3}})
+
+
+def test_conditioning_settings_are_checked_and_encoder_rate_defaults():
+    assert InnerLoopConfig(g_lr=3e-4).lr('encoder') == 3e-4
+    assert InnerLoopConfig(g_lr=3e-4, e_lr=1e-5).lr('encoder') == 1e-5
+    with pytest.raises(ValueError, match='e_lr=0 is invalid'):
+        InnerLoopConfig(e_lr=0)
+    for key in ('recon_weight', 'mode_seeking_weight'):
+        with pytest.raises(ValueError, match=f'{key}=-1.0 is invalid'):
+            InnerLoopConfig(**{key: -1.0})
+
+
+def test_ragan_generator_loss_needs_real_scores():
+    import torch
+
+    from metagan_mm.core import gan_losses
+    fake, real = torch.tensor([[0.5], [1.0]]), torch.tensor([[2.0], [0.0]])
+    with pytest.raises(ValueError, match="loss='ragan' needs"):
+        gan_losses.g_loss('ragan', fake)
+    expected = gan_losses.ragan_g_loss(real, fake)
+    assert torch.allclose(gan_losses.g_loss('ragan', fake, real), expected)
+    assert torch.allclose(
+        gan_losses.d_loss('ragan', lambda x: x, real, fake),
+        gan_losses.ragan_d_loss(real, fake))
