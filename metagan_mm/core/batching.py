@@ -28,6 +28,10 @@ CPU_CHUNK_PARAMS = 16_000_000
 # raised again by the loop.
 VMAP_ERRORS = (RuntimeError, NotImplementedError, TypeError)
 
+# inner_loop.compile: most compiled variants of the inner gradient function
+# (network pairs x losses x shapes) in one process.
+COMPILE_LIMIT = 64
+
 Chunk = Union[int, str, None]
 LossFn = Callable[..., Tensor]  # (params, *data) -> scalar loss
 Params = Union[TensorDict, Dict[str, TensorDict]]  # one or per meta-module
@@ -165,8 +169,73 @@ class Vmap:
         return grads, loss.detach()
 
 
+class Compiled:
+    """:data:`LOOP` or :data:`VMAP` with every inner gradient computed by a
+    ``torch.compile``'d :mod:`torch.func` function (``inner_loop.compile``;
+    first order only: a compiled graph is not differentiated twice).
+
+    Each gradient function compiles once and is reused (guards on its code
+    and captured objects). If compiling or running it fails, this gradient
+    and every later one run the same :mod:`torch.func` code eagerly, with
+    the reason noted once; a real bug is raised again there.
+
+    Args:
+        base: The mode to compile (its task dim, ``map`` and ``at``).
+        note: Logs a message once (:meth:`TaskRunner.note`).
+    """
+
+    gp_backend = 'func'
+
+    def __init__(self, base: Union[Loop, Vmap], note: Callable[[str],
+                                                               None]) -> None:
+        self.base, self.note = base, note
+        self.batched = base.batched
+        self.failed = False
+
+    def map(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """As the base mode's ``map`` (not compiled)."""
+        return self.base.map(fn, *args)
+
+    def at(self, x: Tensor, *index: int) -> Tensor:
+        """As the base mode's ``at``."""
+        return self.base.at(x, *index)
+
+    def grad(self, loss_fn: LossFn, params: Params, data: tuple,
+             create_graph: bool) -> Tuple[Params, Tensor]:
+        """Gradients and loss(es) as the base mode's, compiled."""
+        if create_graph:
+            raise ValueError('a compiled inner step is first order only '
+                             '(create_graph=False).')
+
+        def grads_and_loss(params: Params, *data: Any) -> Tuple[Params, Any]:
+            fn = torch.func.grad_and_value(loss_fn)
+            return (torch.func.vmap(fn) if self.batched else fn)(params, *data)
+
+        params = tree_map(torch.Tensor.detach, params)
+        if not self.failed:
+            try:
+                # Scoped, not process-wide: this one code object is compiled
+                # per network pair, loss and shape; running past the limit
+                # raises (and falls back with the reason) instead of
+                # silently running eagerly.
+                with torch._dynamo.config.patch(
+                        recompile_limit=COMPILE_LIMIT,
+                        fail_on_recompile_limit_hit=True):
+                    grads, loss = torch.compile(
+                        grads_and_loss, dynamic=False)(params, *data)
+                return grads, loss.detach()
+            except Exception as err:  # noqa: B902  (any compiler failure)
+                self.failed = True
+                first = (str(err).splitlines() or [''])[0][:200]
+                self.note('metagan_mm: inner_loop.compile: torch.compile '
+                          'failed, running the inner step eagerly '
+                          f'({type(err).__name__}: {first})')
+        grads, loss = grads_and_loss(params, *data)
+        return grads, loss.detach()
+
+
 LOOP, VMAP = Loop(), Vmap()
-Mode = Union[Loop, Vmap]
+Mode = Union[Loop, Vmap, Compiled]
 
 
 class TaskRunner:

@@ -74,6 +74,11 @@ class InnerLoopConfig:
         batching: How the tasks of a meta-batch run, a :class:`Batching` or
             its dict: ``mode`` (``'auto'``, ``'vmap'``, ``'loop'``) and
             ``chunk`` (most tasks per vmap: ``'auto'``, an int or None).
+        compile: Compute each inner gradient with a ``torch.compile``'d
+            :mod:`torch.func` function (first order only; second order,
+            networks with buffers and compiler failures run eagerly with
+            the reason logged once). Off by default: the README's
+            Benchmarks section has the measured trade-off.
     """
 
     steps: int = 5
@@ -89,6 +94,7 @@ class InnerLoopConfig:
     recon_weight: float = 0.0
     mode_seeking_weight: float = 0.0
     grad_checkpoint: bool = False
+    compile: bool = False
     batching: Union[Batching, Mapping[str,
                                       Any]] = field(default_factory=Batching)
 
@@ -152,9 +158,10 @@ class InnerLoopConfig:
             if not (isinstance(w,
                                (int, float)) and math.isfinite(w) and w >= 0):
                 _fail(key, w, 'a finite number >= 0', f'use e.g. {key}=1.')
-        if not isinstance(self.grad_checkpoint, bool):
-            _fail('grad_checkpoint', self.grad_checkpoint, 'a bool',
-                  'set grad_checkpoint=True/False.')
+        for key in ('grad_checkpoint', 'compile'):
+            if not isinstance(getattr(self, key), bool):
+                _fail(key, getattr(self, key), 'a bool',
+                      f'set {key}=True/False.')
 
     def _validate_adam(self) -> None:
         betas = tuple(self.betas) if isinstance(self.betas,

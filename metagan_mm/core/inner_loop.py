@@ -20,7 +20,7 @@ from torch import Tensor, nn
 from torch.utils._pytree import tree_leaves, tree_map
 
 from . import gan_losses
-from .batching import LOOP, Mode, TaskRunner
+from .batching import LOOP, VMAP, Compiled, Mode, TaskRunner
 from .config import InnerLoopConfig
 from .faml_losses import l1_reconstruction_loss, mode_seeking_loss
 from .optim import AdamState, adam_update, sgd_update
@@ -166,6 +166,10 @@ class InnerLoop:
                              '`noise_size` attribute.')
         self.runner = TaskRunner(
             list(self.modules.values()), self.cfg.batching)
+        self._compiled = {
+            m.batched: Compiled(m, self.runner.note)
+            for m in (LOOP, VMAP)
+        } if self.cfg.compile else {}
 
     @property
     def generator(self) -> nn.Module:
@@ -449,6 +453,8 @@ class InnerLoop:
             mode: ``LOOP`` or ``VMAP`` (see
                 :class:`~metagan_mm.core.batching.TaskRunner`).
         """
+        if self._compiled:
+            mode = self._compiled_mode(mode, create_graph)
         state = self._initial_state(init,
                                     real.shape[0] if mode.batched else None)
         rates = {
@@ -476,6 +482,23 @@ class InnerLoop:
                                buffers)
         return Adapted(state.params, buffers, torch.cat(d_losses, -1),
                        torch.stack(g_losses, -1))
+
+    def _compiled_mode(self, mode: Mode, create_graph: bool) -> Mode:
+        """The compiled variant of ``mode`` (``cfg.compile``), or ``mode``
+        with the reason it cannot be compiled logged once."""
+        reason = None
+        buffers = [k for m in self.modules.values() for k in meta_buffers(m)]
+        if create_graph:
+            reason = ('second order: torch.compile does not differentiate '
+                      'its graphs twice')
+        elif buffers:
+            reason = ('the networks have buffers (' + ', '.join(buffers[:3]) +
+                      ') that a compiled step would not update')
+        if reason is None:
+            return self._compiled[mode.batched]
+        self.runner.note(f'metagan_mm: inner_loop.compile ignored, inner '
+                         f'steps run eagerly: {reason}.')
+        return mode
 
     def _initial_state(self, init: Optional[TaskState],
                        num_tasks: Optional[int]) -> TaskState:
