@@ -11,8 +11,9 @@ script says so and stops; ``--data glyphs`` runs on the embedded glyph set.
 
 Every model is trained with ``tools/train.py`` (same runner, via
 ``metagan_mm.utils.runner_setup.build_runner``) in its own subprocess on an
-equal budget (``--iters`` meta-iterations of 4 tasks; FIGR DCGAN nets at a
-quarter width, ``base_channels=16``; 5 inner steps):
+equal budget (``--iters`` meta-iterations of 4 tasks; LN-DCGAN nets
+(``FIGRDCGAN*``, in FIGR's spirit) at a quarter width,
+``base_channels=16``; 5 inner steps):
 
 * Reptile (configs/reptile), first-order MAML (configs/maml,
   ``first_order=True``), first-order Meta-SGD (configs/meta_sgd);
@@ -262,7 +263,7 @@ def table(results: Dict[str, dict], train_times: Dict[str, float],
         f'Budget: {args.iters} meta-iterations x {TASKS_PER_ITER} tasks per '
         f'trained model (Reptile: 4 images per task; MAML/Meta-SGD: 4 support '
         f'+ 4 query; transfer: {args.iters} plain GAN steps, each on the '
-        f'{TASKS_PER_ITER}x4 pooled images of a meta-batch), FIGR DCGAN at '
+        f'{TASKS_PER_ITER}x4 pooled images of a meta-batch), LN-DCGAN at '
         'base_channels=16, '
         f'outer Adam lr 5e-4, {STEPS} inner steps in training (FAML: '
         'each of 2 D updates and one G+E update); adaptation steps as the '

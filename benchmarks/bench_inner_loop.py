@@ -49,8 +49,10 @@ def build(device: str,
           base_channels: int,
           grad_checkpoint: bool = False,
           chunk: Union[int, str, None] = 'auto',
-          batched: bool = True) -> InnerLoop:
-    """32x32, 1-channel FIGR DCGAN pair and an Adam inner loop."""
+          batched: bool = True,
+          compiled: bool = False) -> InnerLoop:
+    """32x32, 1-channel LN-DCGAN pair (``FIGRDCGAN*``, in FIGR's spirit)
+    and an Adam inner loop."""
     torch.manual_seed(0)
     g = FIGRDCGANGenerator(100, 32, 1, base_channels).to(device)
     d = FIGRDCGANDiscriminator(32, 1, base_channels).to(device)
@@ -60,6 +62,7 @@ def build(device: str,
         g_lr=1e-4,
         d_lr=1e-4,
         grad_checkpoint=grad_checkpoint,
+        compile=compiled,
         batching=dict(mode='vmap' if batched else 'loop', chunk=chunk))
     return InnerLoop(g, d, cfg)
 
@@ -249,7 +252,7 @@ def main(argv=None) -> None:
         torch.cuda.get_device_name(dev)
         if dev.type == 'cuda' else f'cpu x{torch.get_num_threads()} threads')
     print(f'torch {torch.__version__} | {name} | K={K_SHOT} Q={NUM_QUERY} '
-          f'| inner steps={args.steps} (Adam) | FIGR DCGAN 32x32x1 '
+          f'| inner steps={args.steps} (Adam) | LN-DCGAN 32x32x1 '
           f'base_channels={args.base_channels} | iters={args.iters}')
     runner = build(
         'meta', 1, args.base_channels, chunk=parse_chunk(args.chunk)).runner

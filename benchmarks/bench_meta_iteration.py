@@ -170,7 +170,7 @@ def main():
     args = parser.parse_args()
     device = torch.device(args.device)
     print(f'# one Reptile meta-iteration: meta-batch {T}, K={K}, {STEPS} '
-          f'inner steps, {SIZE}x{SIZE}x1, FIGR DCGAN, WGAN-GP; device '
+          f'inner steps, {SIZE}x{SIZE}x1, LN-DCGAN, WGAN-GP; device '
           f'{device}; torch {torch.__version__}; median of {args.iters}')
     rows = []
     for batched in (True, False):
