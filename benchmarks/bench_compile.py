@@ -34,22 +34,17 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from bench_inner_loop import K_SHOT, NUM_QUERY, build, make_step  # noqa: E402
+import bench_inner_loop as bench  # noqa: E402
 
 QUICKSTART = 'configs/reptile/reptile_ln-dcgan-quarter_1xb4-600iters_' \
     'glyphs-32x32.py'
 
 
-def _sync(device: str) -> None:
-    if device.startswith('cuda'):
-        torch.cuda.synchronize()
-
-
 def _timed(fn, device: str) -> Tuple[float, object]:
-    _sync(device)
+    bench._sync(device)
     start = time.perf_counter()
     out = fn()
-    _sync(device)
+    bench._sync(device)
     return time.perf_counter() - start, out
 
 
@@ -57,13 +52,14 @@ def cell(device: str, alg: str, width: int, batched: bool, tasks: int,
          steps: int, iters: int) -> Dict[str, float]:
     """Eager and compiled meta-gradients of one configuration."""
     gen = torch.Generator().manual_seed(0)
-    data = (
-        torch.rand(tasks, K_SHOT + NUM_QUERY, 1, 32, 32, generator=gen) * 2 -
-        1).to(device)
+    data = (torch.rand(
+        tasks, bench.K_SHOT + bench.NUM_QUERY, 1, 32, 32, generator=gen) * 2 -
+            1).to(device)
     fns = {
         c:
-        make_step(alg,
-                  build(device, steps, width, batched=batched,
+        bench.make_step(
+            alg,
+            bench.build(device, steps, width, batched=batched,
                         compiled=c), data)
         for c in (False, True)
     }
@@ -102,8 +98,9 @@ def run_cell_subprocess(args, alg: str, width: int, batched: bool) -> Dict:
 
 
 def meta_gradient_table(args) -> None:
-    print(f'\nmeta-gradients: T={args.tasks} tasks, K={K_SHOT} (+Q='
-          f'{NUM_QUERY} for MAML), {args.steps} Adam inner steps, LN-DCGAN '
+    print(f'\nmeta-gradients: T={args.tasks} tasks, K={bench.K_SHOT} (+Q='
+          f'{bench.NUM_QUERY} for MAML), {args.steps} Adam inner steps, '
+          'LN-DCGAN '
           f'32x32x1, WGAN-GP; median of {args.iters}; t/s = tasks/s; '
           'compile s = first compiled call - a steady one (cold cache); '
           'pays off after = compile s / (eager - compiled s/call)')
