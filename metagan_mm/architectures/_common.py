@@ -32,6 +32,37 @@ def check_arch_args(cls: str,
     return {32: 3, 64: 4}[scale]
 
 
+def init_generator(module: nn.Module, noise_size: int, out_scale: int,
+                   out_channels: int, base_channels: int) -> int:
+    """Validate a generator's arguments and set ``noise_size``,
+    ``out_scale`` and ``out_channels`` on it; return the number of 2x
+    up-sampling stages (see :func:`check_arch_args`)."""
+    n_up = check_arch_args(
+        type(module).__name__, 'out_scale', out_scale, 'out_channels',
+        out_channels, noise_size, base_channels)
+    module.noise_size = noise_size
+    module.out_scale = out_scale
+    module.out_channels = out_channels
+    return n_up
+
+
+def init_discriminator(module: nn.Module, in_scale: int, in_channels: int,
+                       base_channels: int) -> int:
+    """Validate a discriminator's (or encoder's) arguments and set
+    ``in_scale`` and ``in_channels`` on it; return the number of 2x
+    down-sampling stages (see :func:`check_arch_args`)."""
+    n_down = check_arch_args(
+        type(module).__name__,
+        'in_scale',
+        in_scale,
+        'in_channels',
+        in_channels,
+        base_channels=base_channels)
+    module.in_scale = in_scale
+    module.in_channels = in_channels
+    return n_down
+
+
 def layer_norm(channels: int) -> nn.GroupNorm:
     """LayerNorm over (C, H, W) with per-channel affine (vmap friendly)."""
     return nn.GroupNorm(1, channels)

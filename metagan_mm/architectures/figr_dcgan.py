@@ -14,7 +14,8 @@ from typing import List, Tuple
 import torch
 from torch import Tensor, nn
 
-from ._common import check_arch_args, down_layers, layer_norm
+from ._common import (down_layers, init_discriminator, init_generator,
+                      layer_norm)
 
 
 class FIGRDCGANGenerator(nn.Module):
@@ -34,12 +35,8 @@ class FIGRDCGANGenerator(nn.Module):
                  out_channels: int = 1,
                  base_channels: int = 64) -> None:
         super().__init__()
-        n_up = check_arch_args(
-            type(self).__name__, 'out_scale', out_scale, 'out_channels',
-            out_channels, noise_size, base_channels)
-        self.noise_size = noise_size
-        self.out_scale = out_scale
-        self.out_channels = out_channels
+        n_up = init_generator(self, noise_size, out_scale, out_channels,
+                              base_channels)
         ch = base_channels * 2**(n_up - 1)
         self._top = ch
         self.fc = nn.Linear(noise_size, ch * 16)
@@ -86,15 +83,7 @@ class FIGRDCGANDiscriminator(nn.Module):
                  in_channels: int = 1,
                  base_channels: int = 64) -> None:
         super().__init__()
-        n_down = check_arch_args(
-            type(self).__name__,
-            'in_scale',
-            in_scale,
-            'in_channels',
-            in_channels,
-            base_channels=base_channels)
-        self.in_scale = in_scale
-        self.in_channels = in_channels
+        n_down = init_discriminator(self, in_scale, in_channels, base_channels)
         layers, ch = down_layers(in_channels, base_channels, n_down)
         self.body = nn.Sequential(*layers)
         self.head = nn.Linear(ch * 16, 1)

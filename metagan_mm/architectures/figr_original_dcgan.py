@@ -30,7 +30,7 @@ from typing import Tuple
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._common import check_arch_args
+from ._common import init_discriminator, init_generator
 
 #: FIGR's number of up/down-sampling blocks (its ``blocks`` argument).
 FIGR_BLOCKS = 4
@@ -54,12 +54,8 @@ class FIGROriginalDCGANGenerator(nn.Module):
                  out_channels: int = 1,
                  base_channels: int = 64) -> None:
         super().__init__()
-        check_arch_args(
-            type(self).__name__, 'out_scale', out_scale, 'out_channels',
-            out_channels, noise_size, base_channels)
-        self.noise_size = noise_size
-        self.out_scale = out_scale
-        self.out_channels = out_channels
+        init_generator(self, noise_size, out_scale, out_channels,
+                       base_channels)
         top, size = base_channels * 2**FIGR_BLOCKS, out_scale // 2**FIGR_BLOCKS
         self._top_shape = (top, size, size)
         width = top * size * size
@@ -107,15 +103,7 @@ class FIGROriginalDCGANDiscriminator(nn.Module):
                  in_channels: int = 1,
                  base_channels: int = 64) -> None:
         super().__init__()
-        check_arch_args(
-            type(self).__name__,
-            'in_scale',
-            in_scale,
-            'in_channels',
-            in_channels,
-            base_channels=base_channels)
-        self.in_scale = in_scale
-        self.in_channels = in_channels
+        init_discriminator(self, in_scale, in_channels, base_channels)
         ch, size = base_channels, in_scale
         self.in_conv = nn.Conv2d(in_channels, ch, 5, padding=2)
         self.in_norm = nn.LayerNorm([ch, size, size])

@@ -8,7 +8,7 @@ from typing import List, Tuple
 import torch
 from torch import Tensor, nn
 
-from ._common import check_arch_args, layer_norm
+from ._common import init_discriminator, layer_norm
 from ._conditioning import check_size, expand_condition, maybe_spectral_norm
 
 
@@ -43,17 +43,8 @@ class ProjectionDCGANDiscriminator(nn.Module):
                  base_channels: int = 64,
                  spectral_norm: bool = False) -> None:
         super().__init__()
-        cls = type(self).__name__
-        n_down = check_arch_args(
-            cls,
-            'in_scale',
-            in_scale,
-            'in_channels',
-            in_channels,
-            base_channels=base_channels)
-        check_size(cls, 'condition_size', condition_size)
-        self.in_scale = in_scale
-        self.in_channels = in_channels
+        n_down = init_discriminator(self, in_scale, in_channels, base_channels)
+        check_size(type(self).__name__, 'condition_size', condition_size)
         self.condition_size = condition_size
         self.spectral_norm = bool(spectral_norm)
         sn = self.spectral_norm
