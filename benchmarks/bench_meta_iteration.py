@@ -7,11 +7,13 @@
 3. ``figr-ref``: a FIGR-style reference: per task, deep copies of G and D and
    fresh ``torch.optim.Adam`` objects, ordinary ``loss.backward()``.
 
-Setting (issue): meta-batch 8, K=4, 10 inner steps, 32x32, 1 channel, FIGR
-DCGAN nets, WGAN-GP.  Target: runner within 10% of bare, bare no slower than
-the FIGR-style reference.
+Setting (issue): meta-batch 8, K=4, 10 inner steps, 32x32, 1 channel, the
+LN-DCGAN pair (``FIGRDCGAN*``; ``--figr-nets``: FIGR's own
+``FIGROriginalDCGAN*``), WGAN-GP.  Target: runner within 10% of bare,
+bare no slower than the FIGR-style reference.
 
     python benchmarks/bench_meta_iteration.py [--iters 5] [--device cpu]
+        [--figr-nets] [--no-runner]
 """
 import argparse
 import copy
@@ -27,7 +29,10 @@ import torch
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from metagan_mm.architectures import FIGRDCGANDiscriminator, FIGRDCGANGenerator
+from metagan_mm.architectures import (FIGRDCGANDiscriminator,
+                                      FIGRDCGANGenerator,
+                                      FIGROriginalDCGANDiscriminator,
+                                      FIGROriginalDCGANGenerator)
 from metagan_mm.core import InnerLoop, InnerLoopConfig, Reptile
 from metagan_mm.core.gan_losses import d_loss, g_loss
 
@@ -43,10 +48,18 @@ def peak_memory_mb(device: torch.device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+NETS = {
+    False: (FIGRDCGANGenerator, FIGRDCGANDiscriminator),
+    True: (FIGROriginalDCGANGenerator, FIGROriginalDCGANDiscriminator)
+}
+FIGR_NETS = False  # --figr-nets
+
+
 def nets(device):
     torch.manual_seed(0)
-    gen = FIGRDCGANGenerator(noise_size=NZ, out_scale=SIZE, out_channels=1)
-    disc = FIGRDCGANDiscriminator(in_scale=SIZE, in_channels=1)
+    gen_cls, disc_cls = NETS[FIGR_NETS]
+    gen = gen_cls(noise_size=NZ, out_scale=SIZE, out_channels=1)
+    disc = disc_cls(in_scale=SIZE, in_channels=1)
     return gen.to(device), disc.to(device)
 
 
@@ -145,6 +158,8 @@ def bench_runner(iters, batched):
                 # start config narrows them)
                 'model.generator.base_channels': 64,
                 'model.discriminator.base_channels': 64,
+                'model.generator.type': NETS[FIGR_NETS][0].__name__,
+                'model.discriminator.type': NETS[FIGR_NETS][1].__name__,
                 'model.inner_loop.batching.mode':
                 'vmap' if batched else 'loop',
                 'train_dataloader.batch_size': T,
@@ -167,10 +182,17 @@ def main():
     parser.add_argument('--iters', type=int, default=5)
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--no-runner', action='store_true')
+    parser.add_argument(
+        '--figr-nets',
+        action='store_true',
+        help="FIGR's own DCGAN (17.9M + 18.0M parameters) everywhere")
     args = parser.parse_args()
+    global FIGR_NETS
+    FIGR_NETS = args.figr_nets
     device = torch.device(args.device)
     print(f'# one Reptile meta-iteration: meta-batch {T}, K={K}, {STEPS} '
-          f'inner steps, {SIZE}x{SIZE}x1, LN-DCGAN, WGAN-GP; device '
+          f'inner steps, {SIZE}x{SIZE}x1, '
+          f'{NETS[FIGR_NETS][0].__name__[:-9]}, WGAN-GP; device '
           f'{device}; torch {torch.__version__}; median of {args.iters}')
     rows = []
     for batched in (True, False):

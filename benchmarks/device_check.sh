@@ -3,20 +3,23 @@
 # no mmcv/mmagic, no network). Fills the CUDA columns of the README's
 # tables: batched vs sequential and the second-order memory sweep
 # (bench_inner_loop), eager vs compiled inner steps (bench_compile), and
-# one meta-iteration of the core against the FIGR-style reference step
-# (bench_meta_iteration --no-runner; the runner rows of bench_vs_figr need
-# mmagic, which the bare machine lacks).
+# one meta-iteration of the core against the FIGR-style reference step, on
+# the LN-DCGAN and on FIGR's own networks (bench_meta_iteration --no-runner
+# [--figr-nets]; the runner rows of bench_vs_figr need mmagic, which the
+# bare machine lacks).
 #   run(command="bash benchmarks/device_check.sh", timeout_s=560)
 # Writes $OUT/{bench_inner_loop,bench_compile,bench_meta_iteration}_cuda.txt
 # (or ./*_cuda.txt).
-set -euo pipefail
+set -uo pipefail  # a step that fails or times out does not stop the next
 cd "$(dirname "$0")/.."
 out="${OUT:-.}"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
 python -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())'
-timeout 200 python benchmarks/bench_inner_loop.py --device cuda --iters 5 \
+timeout 150 python benchmarks/bench_inner_loop.py --device cuda --iters 5 \
     --meta-batch 4 8 16 --steps 5 2>&1 | tee "$out/bench_inner_loop_cuda.txt"
-timeout 200 python benchmarks/bench_compile.py --device cuda --iters 5 \
+timeout 180 python benchmarks/bench_compile.py --device cuda --iters 5 \
     --tasks 8 2>&1 | tee "$out/bench_compile_cuda.txt"
-timeout 120 python benchmarks/bench_meta_iteration.py --device cuda \
+timeout 80 python benchmarks/bench_meta_iteration.py --device cuda \
     --iters 5 --no-runner 2>&1 | tee "$out/bench_meta_iteration_cuda.txt"
+timeout 80 python benchmarks/bench_meta_iteration.py --device cuda \
+    --iters 3 --no-runner --figr-nets 2>&1 | tee -a "$out/bench_meta_iteration_cuda.txt"
