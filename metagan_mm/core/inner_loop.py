@@ -493,7 +493,7 @@ class InnerLoop:
                       'its graphs twice')
         elif buffers:
             reason = ('the networks have buffers (' + ', '.join(buffers[:3]) +
-                      ') that a compiled step would not update')
+                      '); compiled steps cover buffer-free networks only')
         if reason is None:
             return self._compiled[mode.batched]
         self.runner.note(f'metagan_mm: inner_loop.compile ignored, inner '
