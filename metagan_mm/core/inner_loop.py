@@ -412,14 +412,19 @@ class InnerLoop:
         """
         if not (self.cfg.grad_checkpoint and create_graph):
             return False
-        buffers = [k for m in self.modules.values() for k in meta_buffers(m)]
+        buffers = self._buffers_named()
         if buffers:
             self.runner.note(
                 'metagan_mm: inner_loop.grad_checkpoint ignored: the networks '
-                'have buffers (' + ', '.join(buffers[:3]) + ') that '
-                'recomputation would update twice.')
+                f'have {buffers} that recomputation would update twice.')
             return False
         return True
+
+    def _buffers_named(self) -> Optional[str]:
+        """``'buffers (a, b, c)'``, the networks' first three buffers, or
+        None when they have none."""
+        names = [k for m in self.modules.values() for k in meta_buffers(m)]
+        return f'buffers ({", ".join(names[:3])})' if names else None
 
     # ------------------------------------------------------------ a task
     def adapt(self,
@@ -487,13 +492,12 @@ class InnerLoop:
         """The compiled variant of ``mode`` (``cfg.compile``), or ``mode``
         with the reason it cannot be compiled logged once."""
         reason = None
-        buffers = [k for m in self.modules.values() for k in meta_buffers(m)]
         if create_graph:
             reason = ('second order: torch.compile does not differentiate '
                       'its graphs twice')
-        elif buffers:
-            reason = ('the networks have buffers (' + ', '.join(buffers[:3]) +
-                      '); compiled steps cover buffer-free networks only')
+        elif (buffers := self._buffers_named()) is not None:
+            reason = (f'the networks have {buffers}; compiled steps cover '
+                      'buffer-free networks only')
         if reason is None:
             return self._compiled[mode.batched]
         self.runner.note(f'metagan_mm: inner_loop.compile ignored, inner '
