@@ -35,6 +35,7 @@ import numpy as np
 from .errors import SplitError
 
 SplitSpec = Union[None, str, dict, 'ClassSplit']
+#: The parts a class split can have, in order.
 PARTS: Tuple[str, ...] = ('train', 'val', 'test')
 
 

@@ -27,8 +27,8 @@ RESULTS_PAGE = 'docs/results.md'
 def load_metafiles(root: str = REPO_ROOT) -> List[dict]:
     """The metafiles of ``configs/*/`` (not ``_base_``), by folder name."""
     metas = []
-    for path in sorted(glob.glob(osp.join(root, 'configs', '*',
-                                          'metafile.yml'))):
+    for path in sorted(
+            glob.glob(osp.join(root, 'configs', '*', 'metafile.yml'))):
         with open(path) as f:
             meta = yaml.safe_load(f)
         meta['folder'] = osp.relpath(osp.dirname(path), root)
@@ -67,14 +67,14 @@ def readme_table(metas: List[dict]) -> str:
             title = paper['Title']
             if '://' in url:
                 title = f'[{title}]({url})'
-            mine = [m for m in models if m['In Collection'] ==
-                    collection['Name']]
-            rows.append(
-                f'| {collection["Name"]} | {title} | '
-                f'[{len(mine)} configs]({meta["folder"]}/) | '
-                f'{", ".join(datasets)} | '
-                + (f'[{measured} of {len(mine)}]({RESULTS_PAGE})'
-                   if measured else '-') + ' |')
+            mine = [
+                m for m in models if m['In Collection'] == collection['Name']
+            ]
+            rows.append(f'| {collection["Name"]} | {title} | '
+                        f'[{len(mine)} configs]({meta["folder"]}/) | '
+                        f'{", ".join(datasets)} | ' +
+                        (f'[{measured} of {len(mine)}]({RESULTS_PAGE})'
+                         if measured else '-') + ' |')
     return '\n'.join(rows)
 
 
