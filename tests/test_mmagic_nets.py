@@ -218,8 +218,9 @@ def test_dcgan_batchnorm_trains_second_order_without_gradient_penalty():
 def readme_snippet():
     """The config of "Meta-train the GAN of your config" in
     docs/user_guides/meta_learn_your_gan.md."""
-    with open(osp.join(REPO_ROOT, 'docs', 'user_guides',
-                       'meta_learn_your_gan.md')) as f:
+    with open(
+            osp.join(REPO_ROOT, 'docs', 'user_guides',
+                     'meta_learn_your_gan.md')) as f:
         text = f.read()
     section = text.split('## Meta-train the GAN of your config')[1]
     return section.split('```python\n')[1].split('```')[0]
