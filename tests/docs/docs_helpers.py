@@ -21,8 +21,10 @@ def read(path: str) -> str:
 
 
 def pages() -> List[str]:
-    """README.md and every Markdown page of docs/ (not the build)."""
-    found = [osp.join(REPO_ROOT, 'README.md')]
+    """README.md, the configs' README.md files and every Markdown page of
+    docs/ (not the build)."""
+    found = [osp.join(REPO_ROOT, 'README.md')] + sorted(
+        glob.glob(osp.join(REPO_ROOT, 'configs', '*', 'README.md')))
     for path in sorted(
             glob.glob(osp.join(DOCS, '**', '*.md'), recursive=True)):
         rel = osp.relpath(path, DOCS)
