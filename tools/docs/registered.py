@@ -32,7 +32,9 @@ def registered_by_metagan() -> Dict[str, List[Tuple[str, Any]]]:
         scope = 'mmengine root ' if module is mmengine.registry else ''
         for attr in sorted(vars(module)):
             registry = getattr(module, attr)
-            if not isinstance(registry, Registry):
+            # MMENGINE_*: mmagic's aliases of mmengine's root registries
+            if not isinstance(registry, Registry) or \
+                    attr.startswith('MMENGINE_'):
                 continue
             ours = sorted(
                 (name, obj) for name, obj in registry.module_dict.items()
