@@ -1,5 +1,5 @@
-"""mmagic's own GANs inside every meta-learner (README, "Meta-learn the GAN
-of your mmagic project"): each cell of the matrix trains batched, trains
+"""mmagic's own GANs inside every meta-learner (docs/user_guides/
+meta_learn_your_gan.md): each cell of the matrix trains batched, trains
 sequentially for a logged reason, or is refused when the model is built.
 
 The nets are mmagic's, at tiny widths where mmagic lets the width be set;
@@ -104,8 +104,8 @@ REFUSED = ('refused', r'Meta-training takes derivatives of order 3 of the '
            r'2 \(RuntimeError: batch_norm does not support 3rd\+ order '
            r'derivatives\). Fixes: first-order meta-gradients: '
            r'model.first_order=True')
-# The outcome of each pair in each learner, in LEARNERS' order (the
-# README's table).
+# The outcome of each pair in each learner, in LEARNERS' order (the table
+# of docs/user_guides/meta_learn_your_gan.md).
 MATRIX = {
     'dcgan': (BATCHNORM, BATCHNORM, REFUSED, REFUSED),
     'dcgan-gn': (BATCHED, ) * 4,
@@ -216,11 +216,13 @@ def test_dcgan_batchnorm_trains_second_order_without_gradient_penalty():
 
 
 def readme_snippet():
-    """The config of the README's "Meta-learn the GAN of your mmagic
-    project"."""
-    with open(osp.join(REPO_ROOT, 'README.md')) as f:
+    """The config of "Meta-train the GAN of your config" in
+    docs/user_guides/meta_learn_your_gan.md."""
+    with open(
+            osp.join(REPO_ROOT, 'docs', 'user_guides',
+                     'meta_learn_your_gan.md')) as f:
         text = f.read()
-    section = text.split('## Meta-learn the GAN of your mmagic project')[1]
+    section = text.split('## Meta-train the GAN of your config')[1]
     return section.split('```python\n')[1].split('```')[0]
 
 

@@ -4,7 +4,7 @@
 #   bash tools/setup_env.sh            # creates ./.venv and installs into it
 #   VENV=/path/to/venv bash tools/setup_env.sh
 #
-# What it installs and why (see README.md, "Versions"):
+# What it installs and why (see docs/get_started.md, "Versions"):
 #   torch 2.14.1 / torchvision 0.29.1, mmengine 0.10.7, mmcv 2.1.0 built from
 #   source WITH ops (mmagic.models imports mmcv.ops; no binary wheel exists for
 #   this torch), mmagic 1.2.0 without its heavy optional deps, and the pins
@@ -79,9 +79,10 @@ fi
 say "mmengine 0.10.7 and mmagic 1.2.0 (without their optional heavy deps)"
 "${PIP[@]}" -q --no-deps "mmengine==0.10.7" "mmagic==1.2.0"
 
-say "metagan-mm (editable), test tools and linters"
+say "metagan-mm (editable), test tools, linters and the documentation tools"
 "${PIP[@]}" -q --no-deps --no-build-isolation -e "$ROOT"
-"${PIP[@]}" -q -r "$ROOT/requirements/tests.txt" -r "$ROOT/requirements/lint.txt"
+"${PIP[@]}" -q -r "$ROOT/requirements/tests.txt" -r "$ROOT/requirements/lint.txt" \
+  -r "$ROOT/requirements/docs.txt"
 
 say "checking the stack imports"
 "$PY" -c "import metagan_mm, mmagic.models, mmcv.ops; import torch, mmcv, mmengine, mmagic; print('torch', torch.__version__, '| mmcv', mmcv.__version__, '| mmengine', mmengine.__version__, '| mmagic', mmagic.__version__)"

@@ -205,7 +205,7 @@ class InnerLoop:
         """Pre-draw all noise and GP coefficients for ``num_tasks`` tasks.
 
         Returns:
-            ``{'z_d': [T, S, R, N, nz], 'alpha': [T, S, R, N],
+            dict: ``{'z_d': [T, S, R, N, nz], 'alpha': [T, S, R, N],
             'z_g': [T, S, N, nz]}`` with ``S = steps``,
             ``R = d_steps_per_g_step`` and ``N = n_real``, on the device and
             in the dtype of G's parameters.

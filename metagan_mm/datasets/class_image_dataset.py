@@ -207,7 +207,8 @@ class ClassImageDataset(BaseDataset):
             raise DataRootError(
                 f'{name}: no classes with images found under '
                 f'{self.data_root!r}. Fix: point data_root at the prepared '
-                'data (README, "Data sources", for the expected layout).')
+                'data (docs/user_guides/data.md, "Data sources", for the '
+                'expected layout).')
         names = [r[0] for r in records]
         groups = [r[1] for r in records]
         if len(set(names)) != len(names):

@@ -1,6 +1,6 @@
-"""The README's evaluation flow: train the feature net, then test, for
-every config under ``configs/`` (found by globbing, so new configs are
-tested without listing them).
+"""The evaluation flow of docs/user_guides/evaluation.md: train the feature
+net, then test, for every config under ``configs/`` (found by globbing, so
+new configs are tested without listing them).
 
 ``tools/train_feature_extractor.py CONFIG`` must write the file that
 ``tools/test.py CONFIG``'s metrics read, for inherited configs too.
@@ -122,7 +122,7 @@ def tiny_options(cfg) -> dict:
 @pytest.mark.parametrize('config', CONFIGS, ids=IDS)
 def test_train_feature_net_then_test(config, tmp_path, monkeypatch, request,
                                      tool):
-    """The README's two commands for every shipped config, on tiny
+    """The evaluation page's two commands for every shipped config, on tiny
     settings, from a fresh folder: the network is written where the
     config's metrics read it, and they give numbers in range."""
     monkeypatch.delenv('METAGAN_FEATURE_NET', raising=False)

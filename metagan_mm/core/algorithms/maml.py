@@ -64,7 +64,7 @@ class MAML(MetaAlgorithm):
         """Pre-draw inner (support), outer and, for DAWSON, query-inner noise.
 
         Returns:
-            ``{'inner': ..., 'outer': {'z_d', 'alpha', 'z_g'}
+            dict: ``{'inner': ..., 'outer': {'z_d', 'alpha', 'z_g'}
             [, 'query_inner']}``
             with a leading task dim ``T``; outer batches have ``Q`` samples.
         """
