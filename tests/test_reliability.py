@@ -430,27 +430,42 @@ def test_lock_of_a_killed_run_does_not_block(tmp_path):
                 LOCK_NAME).read_text().startswith(f'pid {os.getpid()} on')
 
 
-def test_read_only_work_dir_gets_a_clear_message(tmp_path, monkeypatch, capsys,
-                                                 tool):
+@pytest.mark.parametrize(
+    'code, says',
+    [(errno.EROFS, 'it is read-only or not yours: pass --work-dir with a '
+      'writable folder'),
+     (errno.ENOSPC, 'the disk is full: free space there (the checkpoints '
+      'written so far are intact) and run again, with --resume')],
+    ids=['read-only', 'full'])
+def test_unwritable_work_dir_gets_a_clear_message(tmp_path, monkeypatch,
+                                                  capsys, tool, code, says):
     from metagan_mm.utils import work_dir
 
-    class ReadOnlyDisk:
+    class Disk:
 
         def __getattr__(self, name):
             return getattr(os, name)
 
         def open(self, path, *args):
-            raise OSError(errno.EROFS, 'Read-only file system', path)
+            raise OSError(code, os.strerror(code), path)
 
-    monkeypatch.setattr(work_dir, 'os', ReadOnlyDisk())
+    monkeypatch.setattr(work_dir, 'os', Disk())
     with pytest.raises(SystemExit) as info:
         tool('train').main([CONFIG, '--work-dir', str(tmp_path / 'w')])
     assert info.value.code == 1
     err = capsys.readouterr().err
-    assert (f'cannot write into the work dir {tmp_path / "w"} (Read-only '
-            'file system): it is read-only or not yours: pass --work-dir '
-            'with a writable folder') in err
+    assert (f'cannot write into the work dir {tmp_path / "w"} '
+            f'({os.strerror(code)}): {says}') in err
     assert 'Traceback' not in err
+
+
+def test_full_disk_elsewhere_gets_the_hint(capsys):
+    from metagan_mm.utils.cli import friendly_errors
+    with pytest.raises(SystemExit):
+        with friendly_errors('generate'):
+            raise OSError(errno.ENOSPC, 'No space left on device', 'out/x.png')
+    err = capsys.readouterr().err
+    assert 'generate: hint: The disk is full: free space and run again' in err
 
 
 # ------------------------------------------------------------ atomic files

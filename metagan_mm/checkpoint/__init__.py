@@ -5,7 +5,8 @@ from .atomic_local_backend import (ATOMIC_BACKEND_ARGS, AtomicLocalBackend,
 from .model_weights import CheckpointMismatchError, load_model_weights
 from .resume import NoReadableCheckpointError, find_resumable_checkpoint
 from .safe_load import (TRUST_ENV, UnreadableCheckpointError,
-                        UnsafeCheckpointError, load_checkpoint_file)
+                        UnsafeCheckpointError, load_checkpoint_file,
+                        trust_file)
 
 __all__ = [
     'ATOMIC_BACKEND_ARGS', 'AtomicLocalBackend', 'AtomicWriteError',
@@ -13,5 +14,5 @@ __all__ = [
     'CheckpointMismatchError', 'load_model_weights',
     'NoReadableCheckpointError', 'find_resumable_checkpoint', 'TRUST_ENV',
     'UnreadableCheckpointError', 'UnsafeCheckpointError',
-    'load_checkpoint_file'
+    'load_checkpoint_file', 'trust_file'
 ]

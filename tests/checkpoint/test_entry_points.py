@@ -162,3 +162,16 @@ def test_trust_checkpoint_does_not_trust_the_feature_net(
         ])
     assert marker.exists()
     assert 'not a feature network' in capsys.readouterr().err
+
+
+def test_train_trust_checkpoint_trusts_the_resumed_file(
+        crafted, capsys, tmp_path, tool):
+    """The opt-in reaches mmengine's loader for the file it names."""
+    path, marker = crafted
+    with pytest.raises(SystemExit):  # it runs, then has no weights
+        tool('train').main([
+            CONFIG, '--work-dir',
+            str(tmp_path / 'w'), '--resume', path, '--trust-checkpoint', *TINY
+        ])
+    assert marker.exists()
+    assert 'holds no model weights' in capsys.readouterr().err
