@@ -96,9 +96,9 @@ class MetaIterBasedTrainLoop(IterBasedTrainLoop):
     (SLURM's warning before the time limit) or ``SIGINT`` (Ctrl-C), sent to
     the main process alone or to its whole process group, the loop finishes
     the current meta-iteration, saves a checkpoint through the config's
-    ``CheckpointHook`` (unless it just saved one), logs one line and stops;
-    ``tools/train.py`` then prints :attr:`stop_message` and exits with
-    ``128 + signal``.  Data-loader workers ignore these signals
+    ``CheckpointHook`` (unless it just saved one), logs one line naming the
+    checkpoint and the command that resumes, and stops; ``tools/train.py``
+    then exits with ``128 + signal``.  Data-loader workers ignore these signals
     (:class:`WorkersIgnorePreemption`).  All ranks agree on the flag after
     every meta-iteration, so they stop at the same one.  A second signal of
     the same kind ends the process at once.
@@ -106,8 +106,6 @@ class MetaIterBasedTrainLoop(IterBasedTrainLoop):
 
     #: The signal that stopped training, if one did.
     stopped_by_signal: Optional[int] = None
-    #: The checkpoint saved on that signal and the command that resumes.
-    stop_message: Optional[str] = None
     _received: Optional[int] = None
 
     def __init__(self, runner: Any, dataloader: Union[DataLoader, dict], *args:
@@ -232,8 +230,8 @@ class MetaIterBasedTrainLoop(IterBasedTrainLoop):
         config = getattr(runner.cfg, 'filename', None) or 'CONFIG'
         self.stopped_by_signal = signum
         self.stop_training = True
-        self.stop_message = (
+        print_log(
             f'Stopped by {signal.Signals(signum).name} after meta-iteration '
             f'{step}: checkpoint {path} saved. Continue with: python '
-            f'tools/train.py {config} --work-dir {runner.work_dir} --resume')
-        print_log(self.stop_message, logger='current')
+            f'tools/train.py {config} --work-dir {runner.work_dir} --resume',
+            logger='current')
