@@ -267,7 +267,8 @@ def _signal_group_mid_run(proc, signum):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    'signum', [signal.SIGTERM, signal.SIGINT], ids=['SIGTERM', 'SIGINT'])
+    'signum', [signal.SIGTERM, signal.SIGUSR1, signal.SIGINT],
+    ids=['SIGTERM', 'SIGUSR1', 'SIGINT'])
 def test_group_signal_with_loader_workers_saves_a_checkpoint(tmp_path, signum):
     max_iters = 6
     cut = tmp_path / 'cut'
