@@ -16,6 +16,14 @@ Fixes:
   the safe unpickler and allows exactly those types, for mmengine's
   local-file loads only (:mod:`metagan_mm.checkpoint.safe_load`); torch's
   default stays in force for every other ``torch.load``.
+* :func:`fix_url_checkpoint_loading` -- mmengine's ``http(s)://``,
+  ``torchvision://``, ``open-mmlab://`` and ``mmcls://`` loaders
+  (``load_from``, ``resume``, ``init_cfg=dict(type='Pretrained')``) and
+  mmagic's FID
+  Inception go through :func:`torch.hub.load_state_dict_from_url`, which
+  unpickles with ``weights_only=False``: a crafted file at (or cached for)
+  a URL ran its code.  Those two callers load the downloaded file with the
+  same safe loader instead; torch's own function is left as it is.
 * :func:`fix_cpu_distributed_init` -- mmengine's ``pytorch`` launcher calls
   ``torch.cuda.set_device`` unconditionally and configs ask for NCCL; on a
   machine without CUDA we skip ``set_device`` and use gloo.
@@ -141,6 +149,20 @@ def fix_checkpoint_loading() -> None:
         prefixes='', loader=load_from_local, force=True)
 
 
+@_once('url_checkpoint_loading')
+def fix_url_checkpoint_loading() -> None:
+    """Load checkpoints given by URL (every mmengine scheme that downloads,
+    and mmagic's FID Inception weights) without running code from them."""
+    from mmagic.evaluation.functional import fid_inception
+    from mmengine.runner import checkpoint
+
+    from metagan_mm.checkpoint.safe_load import load_url_checkpoint
+    ORIGINALS['url_checkpoint_loading'] = (checkpoint.load_url,
+                                           fid_inception.load_url)
+    checkpoint.load_url = load_url_checkpoint
+    fid_inception.load_url = load_url_checkpoint
+
+
 @_once('cpu_distributed_init')
 def fix_cpu_distributed_init() -> None:
     """Let ``launcher='pytorch'`` initialise on machines without CUDA."""
@@ -244,6 +266,7 @@ def apply_all(check: bool = True) -> None:
     if check:
         check_stack()
     fix_checkpoint_loading()
+    fix_url_checkpoint_loading()
     fix_cpu_distributed_init()
     fix_ddp_device_ids_on_cpu()
     fix_dcgan_discriminator_init()
