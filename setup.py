@@ -50,6 +50,9 @@ if __name__ == '__main__':
         python_requires='>=3.9',
         install_requires=parse_requirements('runtime.txt') +
         ['mmengine>=0.10.0,<0.11', 'mmagic>=1.2.0,<1.3'],
-        extras_require={'tests': parse_requirements('tests.txt')},
+        extras_require={
+            'tests': parse_requirements('tests.txt'),
+            'demo': parse_requirements('demo.txt')
+        },
         license='Apache License 2.0',
     )
