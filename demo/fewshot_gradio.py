@@ -46,6 +46,8 @@ MAX_UPLOAD_MB = 5
 MAX_UPLOAD_PIXELS = 16_000_000
 #: Adaptation steps and images a request may ask for.
 MAX_STEPS, MAX_IMAGES = 20, 64
+#: Unseen classes offered (the first ones of the test set).
+MAX_CLASSES = 100
 #: Requests' output folders older than this are deleted.
 KEEP_OUTPUT_S = 3600
 UPLOAD, DATASET = 'my uploads', 'an unseen class'
@@ -203,13 +205,15 @@ def unseen_classes(cfg: Config, shape: Tuple[int, int, int]) -> dict:
     """Class name -> images of the config's unseen (test) classes.
 
     The config's ``test_dataloader.dataset`` (an ``EpisodicDataset`` in
-    eval mode) gives each class's fixed support set, then its other images.
-    Without one, or where its data are absent, the embedded glyph data set's
-    unseen classes are used, at the model's size and channels.
+    eval mode) gives each class's fixed support set, then its other images
+    (the first :data:`MAX_CLASSES` classes).  Without one, or where its data
+    are absent, the embedded glyph data set's unseen classes are used, at
+    the model's size and channels.
     """
     try:
         dataset = DATASETS.build(cfg.test_dataloader.dataset)
-    except Exception as err:  # no test set, or its data are not here
+    except (AttributeError, KeyError, FileNotFoundError, ValueError) as err:
+        # no test set, or its data are not on this machine
         print(f'fewshot_gradio: no test classes from the config ({err}); '
               'offering the embedded glyph data set\'s unseen classes')
         dataset = DATASETS.build(
@@ -223,7 +227,7 @@ def unseen_classes(cfg: Config, shape: Tuple[int, int, int]) -> dict:
                     split_part='test',
                     pipeline=[dict(type='PackInputs', keys=['img'])])))
     classes = {}
-    for index in range(len(dataset)):
+    for index in range(min(len(dataset), MAX_CLASSES)):
         item = dataset[index]
         name = item['data_samples'].metainfo['class_name']
         images = torch.cat(
