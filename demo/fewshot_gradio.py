@@ -17,6 +17,7 @@ import os
 import os.path as osp
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -48,7 +49,8 @@ MAX_UPLOAD_PIXELS = 16_000_000
 MAX_STEPS, MAX_IMAGES = 20, 64
 #: Unseen classes offered (the first ones of the test set).
 MAX_CLASSES = 100
-#: Requests' output folders older than this are deleted.
+#: Requests' output folders, and Gradio's copies of uploads and outputs,
+#: older than this are deleted.
 KEEP_OUTPUT_S = 3600
 UPLOAD, DATASET = 'my uploads', 'an unseen class'
 #: System fonts only: Gradio's default theme loads Google fonts.
@@ -246,7 +248,8 @@ def build_page(demo: FewShotDemo, title: str) -> gr.Blocks:
             title='metagan-mm few-shot generation',
             theme=THEME,
             css=CSS,
-            analytics_enabled=False) as page:
+            analytics_enabled=False,
+            delete_cache=(600, KEEP_OUTPUT_S)) as page:
         gr.Markdown(
             f'## Few-shot generation: {title}\n'
             f'Give the meta-trained model {MIN_SHOTS}-{MAX_SHOTS} images of '
@@ -343,10 +346,15 @@ def main(argv=None) -> None:
                                 args.ema, args.trust_checkpoint or None)
         classes = unseen_classes(
             Config.fromfile(args.config), model_image_shape(model))
+    # SIGTERM (kill, service stop) ends it like Ctrl+C: outputs deleted
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with tempfile.TemporaryDirectory(prefix='metagan-demo-') as out_root:
         demo = FewShotDemo(model, classes, out_root)
         page = build_page(demo, osp.splitext(osp.basename(args.config))[0])
-        serve(page, args.server_name, args.port)
+        try:
+            serve(page, args.server_name, args.port)
+        except KeyboardInterrupt:  # uvicorn re-raises the signal it stopped on
+            pass
 
 
 async def drop_remote_tags(request, call_next) -> Response:

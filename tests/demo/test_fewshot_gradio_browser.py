@@ -77,8 +77,8 @@ def server(checkpoint):
                 time.sleep(0.5)
         yield url
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        proc.terminate()  # stops like Ctrl+C, deleting its outputs
+        assert proc.wait(timeout=30) == 0, proc.stdout.read()
 
 
 @pytest.fixture(scope='module')
