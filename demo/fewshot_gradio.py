@@ -255,8 +255,9 @@ def build_page(demo: FewShotDemo, title: str) -> gr.Blocks:
             f'Give the meta-trained model {MIN_SHOTS}-{MAX_SHOTS} images of '
             f'a new class; it adapts a copy of itself to them and generates '
             f'new images of the class ({width}x{height}, {channels} '
-            f'channel{"s" if channels > 1 else ""}; larger uploads are '
-            'resized, colour is converted to match).')
+            f'channel{"s" if channels > 1 else ""}). Upload PNG or JPEG '
+            f'files of at most {MAX_UPLOAD_MB} MB; other sizes are resized '
+            'and colour is converted to match.')
         with gr.Row():
             with gr.Column(scale=1):
                 source = gr.Radio([UPLOAD, DATASET],
@@ -265,8 +266,7 @@ def build_page(demo: FewShotDemo, title: str) -> gr.Blocks:
                 uploads = gr.File(
                     file_count='multiple',
                     file_types=['image'],
-                    label=f'{MIN_SHOTS}-{MAX_SHOTS} images of one new class '
-                    f'(PNG or JPEG, at most {MAX_UPLOAD_MB} MB each)',
+                    label=f'{MIN_SHOTS}-{MAX_SHOTS} images of one new class',
                     elem_id='uploads')
                 class_name = gr.Dropdown(
                     names,
@@ -303,13 +303,13 @@ def build_page(demo: FewShotDemo, title: str) -> gr.Blocks:
                 shots_out = gr.Gallery(
                     label='Shots, as the model sees them',
                     columns=MAX_SHOTS,
-                    height='auto',
+                    height=190,
                     elem_id='shots',
                     elem_classes='pixelated')
                 images_out = gr.Gallery(
                     label='Generated',
-                    columns=8,
-                    height='auto',
+                    columns=6,
+                    height=440,
                     elem_id='generated',
                     elem_classes='pixelated')
                 archive = gr.File(label='Download (zip)', elem_id='zip')
