@@ -174,8 +174,10 @@ def main() -> None:
     import torch
     torch.set_num_threads(args.threads)
     checkpoint = args.checkpoint or newest_checkpoint(args.config)
-    print(f'torch {torch.__version__} | cpu | {args.threads} threads\n'
-          f'config {args.config}\ncheckpoint {osp.relpath(checkpoint)}\n'
+    print(f'torch {torch.__version__} | cpu | {args.threads} threads | '
+          f'load average at start {os.getloadavg()[0]:.1f} on '
+          f'{os.cpu_count()} cores\n'
+          f'config {args.config}\ncheckpoint {checkpoint}\n'
           f'4 uploaded 32x32 PNG shots of an unseen glyph class; median, '
           f'min, max of {args.repeats} requests after a warm-up; seconds\n')
     print('| path | shots | steps | images | median s | min s | max s |\n'
