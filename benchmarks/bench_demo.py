@@ -10,7 +10,7 @@ ways:
   the demo serving in its own process as a user starts it.
 
     python benchmarks/bench_demo.py [CONFIG CHECKPOINT] [--repeats 7]
-        [--threads 2] [--no-page]
+        [--threads 2] [--no-page] [--screenshot PNG]
 
 Defaults: the quick start's config and its newest checkpoint in
 ``work_dirs/`` (run the README's quick start first).  Prints a table of the
@@ -50,14 +50,15 @@ def newest_checkpoint(config: str) -> str:
 
 
 def write_shots(config: str, folder: str) -> list:
-    """The first unseen class's 4 support images as PNG files."""
+    """The 4 support images of the second unseen class (Latin/T) as PNG
+    files."""
     from mmengine.config import Config
     from PIL import Image
 
     from metagan_mm.registry import DATASETS
     dataset = DATASETS.build(Config.fromfile(config).test_dataloader.dataset)
     paths = []
-    for i, image in enumerate(dataset[0]['inputs']['support'][:4, 0]):
+    for i, image in enumerate(dataset[1]['inputs']['support'][:4, 0]):
         paths.append(osp.join(folder, f'shot_{i}.png'))
         Image.fromarray(image.numpy()).save(paths[-1])
     return paths
@@ -106,9 +107,10 @@ def bench_handler(config: str, checkpoint: str, shots: list, repeats: int,
             flush=True)
 
 
-def bench_page(config: str, checkpoint: str, shots: list,
-               repeats: int) -> None:
-    """Time click -> images shown in Chromium for the 0-step cases."""
+def bench_page(config: str, checkpoint: str, shots: list, repeats: int,
+               screenshot: str) -> None:
+    """Time click -> images shown in Chromium for the 0-step cases; save
+    the page after the first case to ``screenshot`` if given."""
     chromium = shutil.which('chromium')
     if chromium is None:
         print('SKIP page: chromium is not installed (apt-get install -y '
@@ -135,7 +137,7 @@ def bench_page(config: str, checkpoint: str, shots: list,
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=chromium, args=['--no-sandbox'])
-            page = browser.new_page()
+            page = browser.new_page(viewport=dict(width=1280, height=860))
             page.goto(url)
             page.locator('#uploads input[type=file]').set_input_files(shots)
             page.locator('#uploads td.filename').nth(3).wait_for()
@@ -156,6 +158,9 @@ def bench_page(config: str, checkpoint: str, shots: list,
                 print(
                     f'| page | 4 | {steps} | {num} | {summary(times)} |',
                     flush=True)
+                if screenshot:
+                    page.screenshot(path=screenshot, full_page=True)
+                    screenshot = None
             browser.close()
     finally:
         proc.terminate()
@@ -169,6 +174,10 @@ def main() -> None:
     parser.add_argument('--repeats', type=int, default=7)
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--no-page', action='store_true')
+    parser.add_argument(
+        '--screenshot',
+        help='save the page after the 16-image requests here (the docs '
+        'image: docs/images/demo_fewshot_gradio.png)')
     args = parser.parse_args()
     os.environ['OMP_NUM_THREADS'] = str(args.threads)  # the demo process
     import torch
@@ -188,7 +197,8 @@ def main() -> None:
         os.makedirs(out_root)
         bench_handler(args.config, checkpoint, shots, args.repeats, out_root)
         if not args.no_page:
-            bench_page(args.config, checkpoint, shots, args.repeats)
+            bench_page(args.config, checkpoint, shots, args.repeats,
+                       args.screenshot)
 
 
 if __name__ == '__main__':
