@@ -155,7 +155,12 @@ def wait_status(page, text):
 
 
 def shown(page, elem_id):
-    """``(naturalWidth, naturalHeight)`` of the images of a gallery."""
+    """``(naturalWidth, naturalHeight)`` of the images of a gallery, once
+    they are loaded."""
+    page.wait_for_function(
+        'id => [...document.querySelectorAll(`#${id} img`)]'
+        '.every(e => e.complete && e.naturalWidth > 0)',
+        arg=elem_id)
     return page.eval_on_selector_all(
         f'#{elem_id} img', 'els => els.map(e => [e.naturalWidth, '
         'e.naturalHeight])')
@@ -240,3 +245,14 @@ def test_two_sessions_at_once_get_their_own_images(chromium, server, shots,
         assert_same_images(
             [files[f'generated_{i:04d}.png'] for i in range(num)],
             expect(paths, num, 5, seed))
+
+
+def test_unseen_class_of_the_config(chromium, server):
+    page, requests = open_page(chromium, server)
+    page.get_by_label('an unseen class').check()
+    generate(page, steps=0, num=3, seed=0)
+    status = wait_status(page, 'Generated')
+    assert 'Generated 3 images from 4 shots with 0 adaptation steps' in status
+    assert shown(page, 'shots') == [[32, 32]] * 4
+    assert shown(page, 'generated') == [[32, 32]] * 3
+    assert_local(requests, server)
