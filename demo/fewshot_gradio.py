@@ -374,7 +374,10 @@ async def drop_remote_tags(request, call_next) -> Response:
 
 def serve(page: gr.Blocks, host: str, port: int) -> None:
     """Serve ``page`` on ``host:port`` until interrupted: one request at a
-    time (two cannot share the CPU faster), the others queued."""
+    time, the others queued.  Two at once would not run faster on the same
+    cores, and a ``fewshot_init='random'`` model (the scratch baseline)
+    seeds torch's global generator for its fresh weights, which two
+    requests at once would share."""
     app = FastAPI()
     app.middleware('http')(drop_remote_tags)
     page.queue(max_size=32, default_concurrency_limit=1)
