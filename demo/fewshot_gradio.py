@@ -66,8 +66,8 @@ REMOTE_TAG = re.compile(rb'<(?:script|link)\b[^>]*(?:src|href)="https?://'
 CSS = '.pixelated img { image-rendering: pixelated; }'
 
 
-class UploadError(ValueError):
-    """An upload the page cannot use; the message is shown on the page."""
+class RequestError(ValueError):
+    """A request the page cannot serve; the message is shown on the page."""
 
 
 class FewShotDemo:
@@ -97,12 +97,12 @@ class FewShotDemo:
         """Check and read uploaded shots as ``[K, C, H, W]`` uint8.
 
         Raises:
-            UploadError: Too few or too many files, a file over the size
+            RequestError: Too few or too many files, a file over the size
                 limit, or a file that is not a readable image.
         """
         paths = list(paths or [])
         if not MIN_SHOTS <= len(paths) <= MAX_SHOTS:
-            raise UploadError(
+            raise RequestError(
                 f'Got {len(paths)} images: upload {MIN_SHOTS} to {MAX_SHOTS} '
                 'images of one new class.')
         shots = []
@@ -110,7 +110,7 @@ class FewShotDemo:
             name = osp.basename(path)
             size_mb = osp.getsize(path) / 2**20
             if size_mb > MAX_UPLOAD_MB:
-                raise UploadError(
+                raise RequestError(
                     f'{name} is too large ({size_mb:.1f} MB): upload images '
                     f'of at most {MAX_UPLOAD_MB} MB.')
             try:
@@ -121,7 +121,7 @@ class FewShotDemo:
             except OSError:  # not an image: said below
                 pixels = 0
             if pixels > MAX_UPLOAD_PIXELS:
-                raise UploadError(
+                raise RequestError(
                     f'{name} is too large: upload images of at most '
                     f'{MAX_UPLOAD_PIXELS / 1e6:.0f} megapixels.')
             try:
@@ -129,7 +129,7 @@ class FewShotDemo:
                     read_shots([path], self.shape, True,
                                lambda m: notes.append(m.replace(path, name))))
             except ShotImageError:
-                raise UploadError(
+                raise RequestError(
                     f'{name} is not an image this page can read: upload PNG '
                     'or JPEG files.') from None
         return torch.cat(shots)
@@ -138,8 +138,8 @@ class FewShotDemo:
         """The first ``k`` images of an unseen class (its fixed support set
         first)."""
         if name not in self.classes:
-            raise UploadError('Pick an unseen class, or choose '
-                              f'"{UPLOAD}" and upload images.')
+            raise RequestError('Pick an unseen class, or choose '
+                               f'"{UPLOAD}" and upload images.')
         return self.classes[name][:int(k)]
 
     def run(self,
@@ -160,14 +160,14 @@ class FewShotDemo:
         start = time.perf_counter()
         notes: List[str] = []
         try:
+            steps, num, seed = check_settings(steps, num, seed)
             progress(0.0, desc='reading the shots')
             if source == UPLOAD:
                 shots = self.read_uploads(uploads, notes)
             else:
                 shots = self.class_shots(class_name, k)
-        except UploadError as err:
+        except RequestError as err:
             return None, None, None, f'**Error:** {err}'
-        steps, num, seed = int(steps), int(num), int(seed)
         self._remove_old_outputs()
         out_dir = tempfile.mkdtemp(prefix='request-', dir=self.out_root)
         progress(
@@ -201,6 +201,25 @@ class FewShotDemo:
             path = osp.join(self.out_root, name)
             if now - osp.getmtime(path) > KEEP_OUTPUT_S:
                 shutil.rmtree(path, ignore_errors=True)
+
+
+def check_settings(steps, num, seed) -> Tuple[int, int, int]:
+    """Steps, images and seed as whole numbers within the page's limits
+    (the page's sliders keep to them; its API could send anything).
+
+    Raises:
+        RequestError: A value is missing, fractional or out of range.
+    """
+    values = []
+    for name, value, low, high in (('Adaptation steps', steps, 0, MAX_STEPS),
+                                   ('Images to generate', num, 1,
+                                    MAX_IMAGES), ('Seed', seed, 0, 2**63 - 1)):
+        if not isinstance(value, (int, float)) or value != int(value) or \
+                not low <= value <= high:
+            raise RequestError(f'{name} must be a whole number from {low} '
+                               f'to {high}, got {value}.')
+        values.append(int(value))
+    return tuple(values)
 
 
 def unseen_classes(cfg: Config, shape: Tuple[int, int, int]) -> dict:
@@ -295,7 +314,11 @@ def build_page(demo: FewShotDemo, title: str) -> gr.Blocks:
                     label='Images to generate',
                     elem_id='num')
                 seed = gr.Number(
-                    value=0, precision=0, label='Seed', elem_id='seed')
+                    value=0,
+                    precision=0,
+                    minimum=0,
+                    label='Seed',
+                    elem_id='seed')
                 button = gr.Button(
                     'Generate', variant='primary', elem_id='generate')
             with gr.Column(scale=2):

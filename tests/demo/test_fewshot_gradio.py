@@ -108,6 +108,11 @@ def test_unseen_class_request(demo):
      'megapixels.'),
     ('class', 'Pick an unseen class, or choose "my uploads" and upload '
      'images.'),
+    ('steps', 'Adaptation steps must be a whole number from 0 to 20, got 21.'),
+    ('num', 'Images to generate must be a whole number from 1 to 64, got '
+     '0.5.'),
+    ('seed', 'Seed must be a whole number from 0 to 9223372036854775807, got '
+     'None.'),
 ])
 def test_bad_request_says_why(demo, tmp_path, case, message):
     uploads, source = [], None
@@ -125,9 +130,13 @@ def test_bad_request_says_why(demo, tmp_path, case, message):
         uploads = [str(tmp_path / 'wide.png')]
     elif case == 'class':
         source = 'an unseen class'
+    settings = dict(
+        steps=21 if case == 'steps' else 1,
+        num=0.5 if case == 'num' else 5,
+        seed=None if case == 'seed' else 0)
     assert run(
-        demo, uploads,
-        source=source) == (None, None, None, f'**Error:** {message}')
+        demo, uploads, source=source,
+        **settings) == (None, None, None, f'**Error:** {message}')
 
 
 def test_concurrent_requests_adapt_their_own_copy(demo, model, tmp_path):
