@@ -3,8 +3,9 @@
 Generation from 4 uploaded 32x32 shots of an unseen glyph class, timed two
 ways:
 
-* ``handler``: the page's request function in this process (read and check
-  the uploads, adapt, generate, write the PNGs and the zip);
+* ``handler``: the page's request function in this process, in a worker
+  thread as Gradio runs it (read and check the uploads, adapt, generate,
+  write the PNGs and the zip);
 * ``page``: in headless Chromium (the system package, via Playwright),
   from the click on Generate until the generated images are shown, with
   the demo serving in its own process as a user starts it.
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
@@ -93,12 +95,16 @@ def bench_handler(config: str, checkpoint: str, shots: list, repeats: int,
     classes = fewshot_gradio.unseen_classes(
         Config.fromfile(config), model_image_shape(model))
     demo = fewshot_gradio.FewShotDemo(model, classes, out_root)
+    # in a worker thread, as Gradio runs it (in the main thread, torch's two
+    # OpenMP threads on a loaded machine wait on each other: 10x slower)
+    worker = ThreadPoolExecutor(1)
     for steps, num in CASES:
         times = []
         for r in range(repeats + 1):
             start = time.perf_counter()
-            result = demo.run(fewshot_gradio.UPLOAD, shots, None, 4, steps,
-                              num, r, lambda *a, **k: None)
+            result = worker.submit(demo.run, fewshot_gradio.UPLOAD, shots,
+                                   None, 4, steps, num, r,
+                                   lambda *a, **k: None).result()
             if r:  # the first one warms up
                 times.append(time.perf_counter() - start)
             assert len(result[1]) == num, result[3]
