@@ -54,6 +54,7 @@ if __name__ == '__main__':
         extras_require={
             'tests': parse_requirements('tests.txt'),
             'docs': parse_requirements('docs.txt'),
+            'demo': parse_requirements('demo.txt'),
         },
         license='Apache License 2.0',
     )

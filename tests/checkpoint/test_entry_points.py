@@ -4,6 +4,7 @@ Each tool is called as a user would (its ``main`` with command-line
 arguments) on a file whose unpickling would create ``marker``; every one
 must refuse it with the message naming the type and ``--trust-checkpoint``.
 """
+import importlib.util
 import os.path as osp
 
 import pytest
@@ -79,6 +80,17 @@ def test_generate_tool(crafted, capsys, tmp_path, tool):
             str(tmp_path / 'out')
         ]))
     assert not marker.exists() and not (tmp_path / 'out').exists()
+
+
+def test_fewshot_gradio_demo(crafted, capsys):
+    spec = importlib.util.spec_from_file_location(
+        'fewshot_gradio', osp.join(REPO_ROOT, 'demo', 'fewshot_gradio.py'))
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    path, marker = crafted
+    err = refused(capsys, lambda: demo.main([CONFIG, path, '--port', '1']))
+    assert err.startswith('fewshot_gradio: error: UnsafeCheckpointError')
+    assert not marker.exists()
 
 
 def test_load_meta_model_api(crafted):
