@@ -23,11 +23,12 @@ def omniglot_root() -> str:
 
 @pytest.fixture
 def tool():
-    """``tool('train')``: a script of ``tools/`` imported as a module, to
-    call its ``main(argv)`` as a user runs it, without a new process."""
+    """``tool('train')``: a script of ``tools/`` (or of ``folder``)
+    imported as a module, to call its ``main(argv)`` as a user runs it,
+    without a new process."""
 
-    def load(name: str):
-        sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
+    def load(name: str, folder: str = osp.join(REPO_ROOT, 'tools')):
+        sys.path.insert(0, folder)
         try:
             return importlib.import_module(name)
         finally:

@@ -37,8 +37,9 @@ def test_readme_set_up_test_and_docs_commands_are_what_ci_runs():
     'page', [README, osp.join(DOCS, 'get_started.md')], ids=osp.basename)
 def test_page_commands_name_files_that_exist_and_parse(page, tool,
                                                        monkeypatch):
-    """Each ``tools/*.py`` command of the page parses with the tool's own
-    argument parser, and the scripts and configs it names exist."""
+    """Each ``tools/*.py`` and ``demo/*.py`` command of the page parses
+    with the script's own argument parser, and the scripts and configs it
+    names exist."""
     monkeypatch.setenv('LOCAL_RANK', '0')
     checked = 0
     for words in shell_commands(read(page)):
@@ -52,14 +53,16 @@ def test_page_commands_name_files_that_exist_and_parse(page, tool,
         assert words[0] == '.venv/bin/python', words
         if words[1] not in ('-m', '-c'):  # -m: the test and docs commands
             script = words[1]
-            assert script.startswith('tools/') and osp.isfile(
+            assert script.split('/')[0] in ('tools', 'demo') and osp.isfile(
                 osp.join(REPO_ROOT, script)), words
             args = words[2:]
             for arg in args:
                 if arg.endswith('.py'):
                     assert osp.isfile(osp.join(REPO_ROOT, arg)), arg
             name = osp.splitext(osp.basename(script))[0]
-            tool(name).parse_args(args)  # exits (SystemExit) if it does not
+            folder = osp.join(REPO_ROOT, osp.dirname(script))
+            # exits (SystemExit) if it does not parse
+            tool(name, folder).parse_args(args)
             checked += 1
     assert checked, f'no tools/ command found in {page}'
 
