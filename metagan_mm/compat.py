@@ -41,8 +41,13 @@ Fixes:
   every gradient penalty or second-order step through a 512-channel blur
   ran 512 tiny convolutions. The same filter as one single-channel
   convolution over ``N * C`` images gives the same values in one call.
+* :func:`stop_albumentations_update_check` -- albumentations (imported by
+  mmagic) asks PyPI for its latest version on import: a network call at run
+  time, a 2 s wait and a warning on an offline machine. Its own switch,
+  ``NO_ALBUMENTATIONS_UPDATE``, is set unless the user set it.
 """
 import importlib
+import os
 import warnings
 from typing import Any, Callable, Dict, List
 
@@ -250,6 +255,12 @@ def fix_upfirdn2d_cpu_double_backward() -> None:
     module._upfirdn2d_ref = _upfirdn2d_ref
 
 
+def stop_albumentations_update_check() -> None:
+    """Keep albumentations from asking PyPI for its version on import
+    (a user's own ``NO_ALBUMENTATIONS_UPDATE`` is left as it is)."""
+    os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
+
+
 def silence_known_warnings() -> None:
     """Hide the FutureWarning diffusers 0.24 prints on every import."""
     warnings.filterwarnings(
@@ -263,6 +274,7 @@ def apply_all(check: bool = True) -> None:
         check (bool): Whether to run :func:`check_stack` first.
     """
     silence_known_warnings()
+    stop_albumentations_update_check()
     if check:
         check_stack()
     fix_checkpoint_loading()

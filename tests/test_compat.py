@@ -263,3 +263,29 @@ def test_upfirdn2d_cpu_double_backward_fix(up, down, padding):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
     assert before[3] > channels  # the filter's gradient, group by group
     assert fixed[3] < 10
+
+
+def test_import_asks_no_server_for_albumentations_version():
+    """albumentations (imported by mmagic) looks up pypi.org on import
+    unless NO_ALBUMENTATIONS_UPDATE is set; ``import metagan_mm`` sets it."""
+    import subprocess
+    import sys
+    code = ('import socket\n'
+            'hosts = []\n'
+            'def lookup(host, *args, **kwargs):\n'
+            '    hosts.append(host)\n'
+            '    raise OSError("offline")\n'
+            'socket.getaddrinfo = lookup\n'
+            'import metagan_mm, mmagic.models, albumentations\n'
+            'print("HOSTS", hosts)\n')
+    env = {
+        k: v
+        for k, v in os.environ.items() if k != 'NO_ALBUMENTATIONS_UPDATE'
+    }
+    out = subprocess.run([sys.executable, '-c', code],
+                         env=env,
+                         capture_output=True,
+                         text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert 'HOSTS []' in out.stdout, out.stdout
