@@ -6,8 +6,7 @@ import torch
 from meta_gan_helpers import message_hub  # noqa: F401
 from meta_gan_helpers import NZ, batch, build, model_cfg, optim, params
 
-from metagan_mm.core import Task
-from metagan_mm.core import driver as core_driver
+from metagan_mm.core import Task, TaskRunner
 from metagan_mm.core.params import index_dict
 from metagan_mm.models import MetaTrainingError
 
@@ -210,16 +209,17 @@ def test_second_order_maml_on_oom_checkpoints_then_goes_first_order(
     first_cfg = model.inner_loop.cfg
     assert first_cfg.grad_checkpoint is False
     calls = []
-    original = core_driver.meta_gradients
+    original = TaskRunner.run
 
-    def fail_second_order(alg, loop, *args, first_order, **kwargs):
-        calls.append((first_order, loop.cfg.grad_checkpoint))
-        if not first_order and not (checkpoint_fits
-                                    and loop.cfg.grad_checkpoint):
+    def fail_second_order(runner, *args, **kwargs):
+        driver = model.driver
+        calls.append((driver.first_order, driver.inner.cfg.grad_checkpoint))
+        if not driver.first_order and not (checkpoint_fits and
+                                           driver.inner.cfg.grad_checkpoint):
             raise torch.OutOfMemoryError('CUDA out of memory (simulated)')
-        return original(alg, loop, *args, first_order=first_order, **kwargs)
+        return original(runner, *args, **kwargs)
 
-    monkeypatch.setattr(core_driver, 'meta_gradients', fail_second_order)
+    monkeypatch.setattr(TaskRunner, 'run', fail_second_order)
     logs = model.train_step(batch(k_shot=2), optim(model, lr=0.01))
     if checkpoint_fits:
         assert calls == [(False, False), (False, True)]

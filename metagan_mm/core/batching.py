@@ -115,12 +115,6 @@ class Loop:
     gp_backend = 'autograd'  # see metagan_mm.core.gan_losses
 
     @staticmethod
-    def map(fn: Callable[..., Any], *args: Any) -> Any:
-        """``fn(*args)`` for the one task, with a task dim of 1 added to
-        every tensor of the result."""
-        return tree_map(lambda v: v.unsqueeze(0), fn(*args))
-
-    @staticmethod
     def grad(loss_fn: LossFn, params: Params, data: tuple,
              create_graph: bool) -> Tuple[Params, Tensor]:
         """``(d loss_fn(params, *data) / d params, loss)``; ``params`` is a
@@ -139,17 +133,12 @@ class Loop:
 
 
 class Vmap:
-    """A chunk of tasks at once: the per-task function runs under one
-    ``torch.func.vmap`` (it sees one task's tensors), each gradient inside
-    it is a :func:`torch.func.grad_and_value`."""
+    """A chunk of tasks at once: the driver runs the per-task function
+    under one ``torch.func.vmap`` (it sees one task's tensors); each
+    gradient inside it is a :func:`torch.func.grad_and_value`."""
 
     batched = True
     gp_backend = 'func'
-
-    @staticmethod
-    def map(fn: Callable[..., Any], *args: Any) -> Any:
-        """``fn`` applied to every task (``args`` have a task dim)."""
-        return torch.func.vmap(fn)(*args)
 
     @staticmethod
     def grad(loss_fn: LossFn, params: Params, data: tuple,
@@ -172,7 +161,7 @@ class Compiled:
     the reason noted once; a real bug is raised again there.
 
     Args:
-        base: The mode to compile (its task dim and ``map``).
+        base: The mode to compile (whether it runs inside a vmap).
         note: Logs a message once (:meth:`TaskRunner.note`).
     """
 
@@ -183,10 +172,6 @@ class Compiled:
         self.base, self.note = base, note
         self.batched = base.batched
         self.failed = False
-
-    def map(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """As the base mode's ``map`` (not compiled)."""
-        return self.base.map(fn, *args)
 
     def grad(self, loss_fn: LossFn, params: Params, data: tuple,
              create_graph: bool) -> Tuple[Params, Tensor]:

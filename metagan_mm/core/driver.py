@@ -11,6 +11,7 @@ second-order failure into an error naming the layer
 memory (:class:`MetaDriver`).
 """
 import warnings
+from functools import partial
 from typing import Any, Callable, Dict, Optional, Union
 
 import torch
@@ -20,8 +21,9 @@ from torch.utils._pytree import tree_map
 from .algorithms.base import (MetaAlgorithm, MetaResult, MetaTrainingError,
                               Targets, TaskLosses, TaskMeans, TaskOutput)
 from .algorithms.double_backward import second_order_error
+from .batching import Mode
 from .inner_loop import InnerLoop
-from .params import TensorDict, finite, grads_or_zeros, index_dict, stack_tree
+from .params import TensorDict, finite, grads_or_zeros, stack_tree
 from .task import Task
 
 
@@ -49,84 +51,28 @@ def draw_randomness(algorithm: MetaAlgorithm,
     ])
 
 
-def meta_gradients(algorithm: MetaAlgorithm,
-                   inner: InnerLoop,
-                   tasks: Union[Tensor, Task],
-                   rand: Any,
-                   *,
-                   first_order: bool = False) -> MetaResult:
-    """Meta-gradients of a meta-batch: means over the valid tasks.
+def meta_gradients(algorithm: MetaAlgorithm, inner: InnerLoop,
+                   tasks: Union[Tensor, Task], rand: Any) -> MetaResult:
+    """Meta-gradients of one meta-batch, without the out-of-memory
+    fallback: ``MetaDriver(algorithm, inner, oom_fallback=False)``."""
+    return MetaDriver(algorithm, inner, oom_fallback=False)(tasks, rand)
 
-    Args:
-        algorithm: What one task computes.
-        inner: The inner loop (networks, objective, task runner).
-        tasks: ``[T, N, C, H, W]`` images, or a :class:`Task` whose tensors
-            have a leading dim ``T``.
-        rand: Per-task randomness, leading dim ``T``
-            (:func:`draw_randomness`).
-        first_order: Treat every inner gradient as a constant, whatever
-            the algorithm asks (the out-of-memory fallback).
 
-    Raises:
-        DerivativeOrderError: in second order, when a network cannot be
-            differentiated as often as needed (names it and the fixes).
-    """
-    tasks = tasks if isinstance(tasks, Task) else Task(tasks)
-    check_tasks(tasks.images, (algorithm.num_support or 0) + 1)
-    algorithm.prepare(inner)
-    second_order = algorithm.second_order and not first_order
-    targets = algorithm.targets(inner)
-    loop_reason = None
+def _loop_reason(inner: InnerLoop, second_order: bool) -> Optional[str]:
+    """Why the tasks must run in a loop (None: vmap where it can)."""
     if second_order and inner.checkpointing(True):
-        loop_reason = ('inner_loop.grad_checkpoint=True runs the tasks '
-                       'sequentially (checkpointing does not compose with '
-                       'vmap).')
-    elif inner.cfg.compile and not second_order:
-        loop_reason = ('inner_loop.compile=True runs the tasks sequentially '
-                       '(torch.compile does not compile inside the vmap '
-                       'over tasks).')
-
-    def chunk(mode: Any, part: Task, rand_c: Any) -> dict:
-        view = inner.bound(mode, first_order=first_order)
-        return _chunk(algorithm, view, targets, part, rand_c)
-
-    try:
-        total, batched = inner.runner.run(chunk, _add, tasks, rand,
-                                          loop_reason)
-    except torch.OutOfMemoryError:
-        raise
-    except RuntimeError as err:
-        if not second_order:
-            raise
-        raise second_order_error(inner, tasks.images, err) from err
-    valid = total['valid'].cpu()
-    n = int(valid.sum())
-    mean = lambda v: v / n if v.is_floating_point() else v  # noqa: E731
-    means = TaskMeans(**tree_map(mean, total['sums'])) if n else None
-    return MetaResult(
-        algorithm.reduce(inner, means), valid, tree_map(mean, total['losses']),
-        means.buffers if means else {}, batched)
+        return ('inner_loop.grad_checkpoint=True runs the tasks '
+                'sequentially (checkpointing does not compose with vmap).')
+    if inner.cfg.compile and not second_order:
+        return ('inner_loop.compile=True runs the tasks sequentially '
+                '(torch.compile does not compile inside the vmap over '
+                'tasks).')
+    return None
 
 
-def _chunk(algorithm: MetaAlgorithm, inner: InnerLoop, targets: Targets,
-           tasks: Task, rand: Any) -> dict:
-    """One chunk of tasks (one task in a loop): outputs, finiteness, sums
-    and gradients of the outer losses."""
-
-    def one(task: Task, r: Any) -> TaskOutput:
-        return algorithm.task(inner, task, r)
-
-    out = inner.mode.map(one, tasks, rand)
-    valid = finite((out.losses, out.params))
-    keep = valid.nonzero().flatten()
-    if len(keep) == 0:
-        zero = lambda v: torch.zeros_like(v[0]).detach()  # noqa: E731
-        return {'valid': valid, 'losses': tree_map(zero, out.losses)}
-    if len(keep) < len(valid):  # vmapped: again without the bad tasks
-        out = (
-            inner.mode.map(one, tree_map(lambda v: v[keep], tasks),
-                           index_dict(rand, keep))
-            if targets.d or targets.g else tree_map(lambda v: v[keep], out))
+def _outer_grads(algorithm: MetaAlgorithm, targets: Targets,
+                 out: TaskOutput) -> Dict[str, TensorDict]:
+    """Gradients of the tasks' summed outer losses w.r.t. the targets."""
     pairs = [(name, getattr(out.losses, name), leaves)
              for name, leaves in (('outer_d', targets.d),
                                   ('outer_g', targets.g)) if leaves]
@@ -143,19 +89,12 @@ def _chunk(algorithm: MetaAlgorithm, inner: InnerLoop, targets: Targets,
         for (m, k), g in zip(names, values):
             module = grads.setdefault(m, {})
             module[k] = g.detach() + module[k] if k in module else g.detach()
+    return grads
 
-    def per_task(v: Tensor) -> Tensor:
-        return v.detach().sum(0) if v.is_floating_point() else v[0]
 
-    return {
-        'valid': valid,
-        'losses': tree_map(lambda v: v.detach().sum(0), out.losses),
-        'sums': {
-            'grads': grads,
-            'params': tree_map(per_task, out.params),
-            'buffers': tree_map(per_task, out.buffers)
-        }
-    }
+def _task_sum(v: Tensor) -> Tensor:
+    """Sum over the tasks (integer tensors: the first task's value)."""
+    return v.detach().sum(0) if v.is_floating_point() else v[0]
 
 
 def _add(a: dict, b: dict) -> dict:
@@ -173,8 +112,13 @@ def _add(a: dict, b: dict) -> dict:
 
 
 class MetaDriver:
-    """:func:`meta_gradients` of one algorithm and inner loop, with the
-    out-of-memory fallback.
+    """Runs an algorithm's per-task function over meta-batches.
+
+    Maps the tasks through the inner loop's task runner (each task's
+    function vmapped over a chunk, or called per task), drops tasks with
+    non-finite losses or weights (a vmapped chunk is recomputed without
+    them when the outer losses are differentiated), differentiates the
+    outer losses w.r.t. the algorithm's targets per chunk and averages.
 
     When second-order meta-gradients run out of memory (their memory grows
     with the inner steps) and ``oom_fallback`` is set, the driver logs a
@@ -194,7 +138,8 @@ class MetaDriver:
     Attributes:
         inner: The inner loop in use (checkpointed after the first
             fallback).
-        first_order: Whether the second fallback is in force.
+        first_order: Whether the second fallback is in force: every inner
+            gradient is a constant, whatever the algorithm asks.
     """
 
     def __init__(self,
@@ -209,17 +154,77 @@ class MetaDriver:
         self.log = log or (lambda msg: warnings.warn(msg, RuntimeWarning))
 
     def __call__(self, tasks: Union[Tensor, Task], rand: Any) -> MetaResult:
-        """Meta-gradients of a meta-batch (see :func:`meta_gradients`)."""
+        """Meta-gradients of a meta-batch: means over the valid tasks.
+
+        Args:
+            tasks: ``[T, N, C, H, W]`` images, or a :class:`Task` whose
+                tensors have a leading dim ``T``.
+            rand: Per-task randomness, leading dim ``T``
+                (:func:`draw_randomness`).
+
+        Raises:
+            DerivativeOrderError: in second order, when a network cannot be
+                differentiated as often as needed (names it and the fixes).
+            MetaTrainingError: out of memory without a fallback.
+        """
+        algorithm = self.algorithm
+        tasks = tasks if isinstance(tasks, Task) else Task(tasks)
+        check_tasks(tasks.images, (algorithm.num_support or 0) + 1)
+        algorithm.prepare(self.inner)
+        targets = algorithm.targets(self.inner)
         while True:
+            inner = self.inner
+            second_order = algorithm.second_order and not self.first_order
             try:
-                return meta_gradients(
-                    self.algorithm,
-                    self.inner,
-                    tasks,
-                    rand,
-                    first_order=self.first_order)
+                total, batched = inner.runner.run(
+                    partial(self._chunk, inner, targets), _add, tasks, rand,
+                    _loop_reason(inner, second_order))
+                break
             except torch.OutOfMemoryError as err:
                 self._fall_back(err)
+            except RuntimeError as err:
+                if not second_order:
+                    raise
+                raise second_order_error(inner, tasks.images, err) from err
+        valid = total['valid'].cpu()
+        n = int(valid.sum())
+        mean = lambda v: v / n if v.is_floating_point() else v  # noqa: E731
+        means = TaskMeans(**tree_map(mean, total['sums'])) if n else None
+        return MetaResult(
+            algorithm.reduce(self.inner, means), valid,
+            tree_map(mean, total['losses']), means.buffers if means else {},
+            batched)
+
+    def _chunk(self, inner: InnerLoop, targets: Targets, mode: Mode,
+               tasks: Task, rand: Any) -> dict:
+        """One chunk of tasks (``VMAP``) or one task (``LOOP``): outputs,
+        finiteness, sums and gradients of the outer losses."""
+        task = partial(self.algorithm.task,
+                       inner.bound(mode, first_order=self.first_order))
+
+        if mode.batched:
+            out = torch.func.vmap(task)(tasks, rand)
+        else:
+            out = tree_map(lambda v: v.unsqueeze(0), task(tasks, rand))
+        valid = finite((out.losses, out.params))
+        keep = valid.nonzero().flatten()
+        if len(keep) == 0:
+            zero = lambda v: torch.zeros_like(v[0]).detach()  # noqa: E731
+            return {'valid': valid, 'losses': tree_map(zero, out.losses)}
+        if len(keep) < len(valid):  # vmapped: again without the bad tasks
+            out = (
+                torch.func.vmap(task)(
+                    *tree_map(lambda v: v[keep], (tasks, rand))) if targets.d
+                or targets.g else tree_map(lambda v: v[keep], out))
+        return {
+            'valid': valid,
+            'losses': tree_map(lambda v: v.detach().sum(0), out.losses),
+            'sums': {
+                'grads': _outer_grads(self.algorithm, targets, out),
+                'params': tree_map(_task_sum, out.params),
+                'buffers': tree_map(_task_sum, out.buffers)
+            }
+        }
 
     def _fall_back(self, err: BaseException) -> None:
         second_order = self.algorithm.second_order and not self.first_order

@@ -149,9 +149,13 @@ def adapt_tasks(loop: InnerLoop, tasks: Tensor, rand, create_graph=False):
 
     def run(mode, part, r):
         view = loop.bound(mode)
-        return mode.map(
-            lambda t, x: view.adapt(t, x['inner'], create_graph=create_graph),
-            part, r)
+
+        def adapt(task, rand):
+            return view.adapt(task, rand['inner'], create_graph=create_graph)
+
+        if mode.batched:
+            return torch.func.vmap(adapt)(part, r)
+        return tree_map(lambda v: v.unsqueeze(0), adapt(part, r))
 
     def cat(a, b):
         return tree_map(lambda x, y: torch.cat([x, y]), a, b)
