@@ -78,8 +78,9 @@ class InnerLoopConfig:
             :mod:`torch.func` function (first order only; second order,
             networks with buffers and compiler failures run eagerly with
             the reason logged once). The tasks then run in a loop
-            (torch.compile does not compile inside the vmap over tasks). Off by default: the README's
-            Benchmarks section has the measured trade-off.
+            (torch.compile does not compile inside the vmap over tasks).
+            Off by default: the README's Benchmarks section has the
+            measured trade-off.
     """
 
     steps: int = 5
