@@ -9,7 +9,8 @@ happens in :mod:`metagan_mm.models.architectures` and
 * The conditioned networks (support-set encoders, conditioned G and D) of
   conditional meta-GANs.
 """
-from ._conditioning import check_condition_sizes
+from ._conditioning import (ConditionalNet, check_condition_sizes,
+                            condition_size)
 from .concat_dcgan_generator import ConcatConditionDCGANGenerator
 from .faml_discriminator import FAMLDiscriminator
 from .faml_encoder import FAMLEncoder
@@ -36,5 +37,6 @@ __all__ = [
     'FIGROriginalResNetDiscriminator', 'SupportSetEncoder',
     'ConcatConditionDCGANGenerator', 'ProjectionDCGANDiscriminator',
     'FAMLEncoder', 'FAMLGenerator', 'FAMLDiscriminator',
-    'check_condition_sizes', 'CONDITIONED_ARCHITECTURES'
+    'check_condition_sizes', 'CONDITIONED_ARCHITECTURES', 'ConditionalNet',
+    'condition_size'
 ]
