@@ -52,6 +52,21 @@ def test_config_builds_model_with_registered_loop(path):
             assert reg.get(cfg.train_cfg['type']) is not None
 
 
+@pytest.mark.parametrize(
+    'path', CONFIGS, ids=[osp.relpath(p, REPO_ROOT) for p in CONFIGS])
+def test_config_is_one_algorithm_one_network_one_data_set(path):
+    """A leaf combines one base of each kind and inherits no other leaf."""
+    bases = Config._get_base_files(path)
+    kinds = sorted(
+        osp.basename(
+            osp.dirname(osp.normpath(osp.join(osp.dirname(path), b))))
+        for b in bases)
+    assert kinds == ['algorithms', 'datasets', 'nets'], bases
+    cfg = Config.fromfile(path)
+    for key in ('generator', 'discriminator', 'data_preprocessor'):
+        assert cfg.model[key] == cfg.nets[key], key
+
+
 # One meta-iteration of 2 tasks with 1 inner step, no hooks that need
 # evaluation files, no checkpoint.
 TINY_RUN = {
