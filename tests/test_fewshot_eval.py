@@ -12,6 +12,8 @@ from PIL import Image
 from metagan_mm.checkpoint import load_checkpoint_file
 from metagan_mm.utils.runner_setup import build_runner
 
+pytestmark = pytest.mark.slow  # a trained checkpoint, test runs
+
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = osp.join(REPO_ROOT, 'configs', 'reptile',
                   'reptile_ln-dcgan-quarter_1xb4-600iters_glyphs-32x32.py')

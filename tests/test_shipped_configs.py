@@ -29,8 +29,12 @@ def test_configs_found():
     assert len(CONFIGS) >= 13
 
 
-@pytest.mark.parametrize(
-    'path', CONFIGS, ids=[osp.relpath(p, REPO_ROOT) for p in CONFIGS])
+@pytest.mark.parametrize('path', [
+    pytest.param(
+        p,
+        id=osp.relpath(p, REPO_ROOT),
+        marks=pytest.mark.slow if 'stylegan2' in p else ()) for p in CONFIGS
+])
 def test_config_builds_model_with_registered_loop(path):
     cfg = Config.fromfile(path)
     init_default_scope(cfg.default_scope)
@@ -97,6 +101,7 @@ MMAGIC_NET_RUNS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('config', list(MMAGIC_NET_RUNS))
 def test_mmagic_net_config_trains_on_tiny_data(config, tmp_path, monkeypatch):
     env, write, tiny = MMAGIC_NET_RUNS[config]

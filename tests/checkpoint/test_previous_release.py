@@ -52,6 +52,7 @@ def test_loads_strictly_without_trust(algorithm):
     assert lines == [f'loaded {path}: generator = meta-weights']
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('algorithm', sorted(CONFIGS))
 def test_resumes(algorithm, tmp_path, tool):
     # tools/train.py's main, as a user runs it, in this process

@@ -157,6 +157,7 @@ def feature_net_of():
     return run
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('config', CONFIGS, ids=IDS)
 def test_train_feature_net_then_test(config, tmp_path, monkeypatch, request,
                                      tool, feature_net_of, tmp_path_factory):
