@@ -60,6 +60,7 @@ def test_unknown_registered_type(train_main, capsys, tmp_path):
     assert "custom_imports=dict(imports=['metagan_mm']" in err
 
 
+@pytest.mark.slow  # a fresh process
 def test_missing_data_root(monkeypatch, tmp_path):
     # a fresh process: in this one, loggers of earlier runs write to the
     # closed output captures of earlier tests
