@@ -56,13 +56,15 @@ MODULE_SCHEDULE = {
         'reptile': 'ln-dcgan-quarter_1xb4-600iters',
         'maml': 'ln-dcgan-quarter_1xb4-200iters',
         'cond-reptile': 'cond-ln-dcgan-quarter_1xb4-600iters',
-        'cond-maml': 'cond-ln-dcgan-quarter_1xb4-200iters'
+        'cond-maml': 'cond-ln-dcgan-quarter_1xb4-200iters',
+        'test-only': 'ln-dcgan-quarter_test-only'
     },
     'omniglot': {
         'reptile': 'ln-dcgan_1xb8-100kiters',
         'maml': 'ln-dcgan_1xb8-50kiters',
         'cond-reptile': 'cond-ln-dcgan_1xb8-100kiters',
-        'cond-maml': 'cond-ln-dcgan_1xb8-50kiters'
+        'cond-maml': 'cond-ln-dcgan_1xb8-50kiters',
+        'test-only': 'ln-dcgan_test-only'
     },
 }
 ENCODER = {
@@ -71,7 +73,8 @@ ENCODER = {
 }
 # name -> (config relative to configs/ with {d}: data set, {r}/{m}: the
 # Reptile/MAML module and schedule fields, {cr}/{cm}: their conditioned
-# ones; extra cfg-options, label)
+# ones, {t}: the module and 'test-only' of the untrained baselines; extra
+# cfg-options, label)
 TRAINED = {
     'reptile': ('reptile/reptile_{r}_{d}-32x32.py', {}, 'Reptile (FIGR)'),
     'fomaml': ('maml/maml_{m}_{d}-32x32.py', {
@@ -107,9 +110,9 @@ EVALUATED = {
                  'Meta-SGD, first order', STEPS),
     'transfer': ('baselines/transfer_{r}_{d}-32x32.py', 'transfer',
                  'Transfer (pooled GAN + fine-tune)', STEPS),
-    'scratch': ('baselines/scratch_{r}_{d}-32x32.py', None,
+    'scratch': ('baselines/scratch_{t}_{d}-32x32.py', None,
                 'Scratch (fresh GAN on the K images)', STEPS),
-    'no-adaptation': ('baselines/no-adaptation_{r}_{d}-32x32.py', 'reptile',
+    'no-adaptation': ('baselines/no-adaptation_{t}_{d}-32x32.py', 'reptile',
                       'No adaptation (Reptile meta-model)', 0),
 }
 for _name in ('cond-reptile', 'cond-fomaml', 'faml'):
@@ -127,7 +130,8 @@ def config_name(template: str, data: str) -> str:
         r=fields['reptile'],
         m=fields['maml'],
         cr=fields['cond-reptile'],
-        cm=fields['cond-maml'])
+        cm=fields['cond-maml'],
+        t=fields['test-only'])
 
 
 def common_options(iters: int) -> Dict[str, object]:

@@ -157,6 +157,7 @@ def _init_worker(rank, port, queue):
     torch_dist.destroy_process_group()
 
 
+@pytest.mark.slow  # two spawned processes import the package
 @pytest.mark.skipif(torch.cuda.is_available(), reason='tests the CPU path')
 def test_cpu_distributed_init_fix(monkeypatch):
     monkeypatch.setenv('RANK', '0')

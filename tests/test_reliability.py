@@ -14,6 +14,8 @@ from training_helpers import (CONFIG, REPO_ROOT, TINY, _free_port,
 from metagan_mm.checkpoint import (AtomicLocalBackend, CheckpointSaveError,
                                    load_checkpoint_file)
 
+pytestmark = pytest.mark.slow  # training runs, signals, subprocesses
+
 
 def truncate(path, keep=0.5):
     data = open(path, 'rb').read()

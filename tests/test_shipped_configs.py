@@ -30,8 +30,12 @@ def test_configs_found():
     assert len(CONFIGS) >= 13
 
 
-@pytest.mark.parametrize(
-    'path', CONFIGS, ids=[osp.relpath(p, REPO_ROOT) for p in CONFIGS])
+@pytest.mark.parametrize('path', [
+    pytest.param(
+        p,
+        id=osp.relpath(p, REPO_ROOT),
+        marks=pytest.mark.slow if 'stylegan2' in p else ()) for p in CONFIGS
+])
 def test_config_builds_model_with_registered_loop(path):
     cfg = Config.fromfile(path)
     init_default_scope(cfg.default_scope)
@@ -51,6 +55,21 @@ def test_config_builds_model_with_registered_loop(path):
     if 'train_cfg' in cfg:
         with LOOPS.switch_scope_and_registry(None) as reg:
             assert reg.get(cfg.train_cfg['type']) is not None
+
+
+@pytest.mark.parametrize(
+    'path', CONFIGS, ids=[osp.relpath(p, REPO_ROOT) for p in CONFIGS])
+def test_config_is_one_algorithm_one_network_one_data_set(path):
+    """A leaf combines one base of each kind and inherits no other leaf."""
+    bases = Config._get_base_files(path)
+    kinds = sorted(
+        osp.basename(
+            osp.dirname(osp.normpath(osp.join(osp.dirname(path), b))))
+        for b in bases)
+    assert kinds == ['algorithms', 'datasets', 'nets'], bases
+    cfg = Config.fromfile(path)
+    for key in ('generator', 'discriminator', 'data_preprocessor'):
+        assert cfg.model[key] == cfg.nets[key], key
 
 
 # One meta-iteration of 2 tasks with 1 inner step, no hooks that need
@@ -83,6 +102,7 @@ MMAGIC_NET_RUNS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('config', list(MMAGIC_NET_RUNS))
 def test_mmagic_net_config_trains_on_tiny_data(config, tmp_path, monkeypatch):
     env, write, tiny = MMAGIC_NET_RUNS[config]
