@@ -32,7 +32,8 @@ if 'metagan_mm' not in sys.modules:  # skip the OpenMMLab-registering root
 import torch
 
 from metagan_mm.architectures import FIGRDCGANDiscriminator, FIGRDCGANGenerator
-from metagan_mm.core import MAML, InnerLoop, InnerLoopConfig, MetaSGD, Reptile
+from metagan_mm.core import (MAML, InnerLoop, InnerLoopConfig, MetaSGD,
+                             Reptile, draw_randomness, meta_gradients)
 
 K_SHOT, NUM_QUERY = 4, 4
 
@@ -79,8 +80,8 @@ def make_step(name: str, loop: InnerLoop,
         alg, n_img = MAML(K_SHOT, first_order=name.endswith('fo')), n
     else:
         alg, n_img = MetaSGD(loop, K_SHOT, first_order=False), n
-    rand = alg.sample_randomness(loop, t, n_img, generator=gen)
-    return lambda: alg.meta_gradients(loop, tasks, rand)
+    rand = draw_randomness(alg, loop, t, n_img, gen)
+    return lambda: meta_gradients(alg, loop, tasks, rand)
 
 
 def _sync(device: str) -> None:

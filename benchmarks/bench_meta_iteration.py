@@ -33,7 +33,8 @@ from metagan_mm.architectures import (FIGRDCGANDiscriminator,
                                       FIGRDCGANGenerator,
                                       FIGROriginalDCGANDiscriminator,
                                       FIGROriginalDCGANGenerator)
-from metagan_mm.core import InnerLoop, InnerLoopConfig, Reptile
+from metagan_mm.core import (InnerLoop, InnerLoopConfig, Reptile,
+                             draw_randomness, meta_gradients)
 from metagan_mm.core.gan_losses import d_loss, g_loss
 
 T, K, STEPS, SIZE, NZ = 8, 4, 10, 32, 100
@@ -84,8 +85,8 @@ def bench_bare(device, iters, batched):
         tasks = torch.rand(T, K, 1, SIZE, SIZE, device=device) * 2 - 1
         sync(device)
         start = time.perf_counter()
-        rand = algo.sample_randomness(loop, T, K)
-        grads = algo.meta_gradients(loop, tasks, rand).grads
+        rand = draw_randomness(algo, loop, T, K)
+        grads = meta_gradients(algo, loop, tasks, rand).grads
         for module, grads, opt in ((gen, grads['generator'], opt_g),
                                    (disc, grads['discriminator'], opt_d)):
             for name, p in module.named_parameters():
@@ -117,7 +118,13 @@ def bench_figr_reference(device, iters):
             for _ in range(STEPS):
                 fake = g_t(torch.randn(K, NZ, device=device)).detach()
                 alpha = torch.rand(K, device=device)
-                loss = d_loss('wgan-gp', d_t, real, fake, alpha, 10.0)
+                loss = d_loss(
+                    'wgan-gp',
+                    d_t,
+                    real=real,
+                    fake=fake,
+                    alpha=alpha,
+                    gp_weight=10.0)
                 od.zero_grad()
                 loss.backward()
                 od.step()

@@ -9,7 +9,8 @@ from meta_gan_helpers import message_hub  # noqa: F401
 from meta_gan_helpers import batch, build, model_cfg, optim, params
 from torch import nn
 
-from metagan_mm.core import InnerLoop, InnerLoopConfig, Pooled
+from metagan_mm.core import (InnerLoop, InnerLoopConfig, Pooled,
+                             draw_randomness, meta_gradients)
 
 NZ = 3
 
@@ -70,34 +71,35 @@ def test_pooled_gradients_equal_autograd_of_pooled_gan_loss(loss):
     algo = Pooled()
     T, N = 3, 4
     tasks = torch.rand(T, N, 1, 2, 2, dtype=torch.float64) * 2 - 1
-    rand = algo.sample_randomness(loop, T, N, torch.Generator().manual_seed(1))
-    assert rand['z_d'].shape == (T, N, NZ) and rand['alpha'].shape == (T, N)
+    rand = draw_randomness(algo, loop, T, N, torch.Generator().manual_seed(1))
+    assert rand['d']['z'].shape == (T, N, NZ)
+    assert rand['d']['alpha'].shape == (T, N)
     before = {
         k: v.clone()
         for k, v in list(G.state_dict().items()) + list(D.state_dict().items())
     }
-    out = algo.meta_gradients(loop, tasks, rand)
+    out = meta_gradients(algo, loop, tasks, rand)
     g_grads, d_grads = out.grads['generator'], out.grads['discriminator']
-    logs = out.logs
 
     ref_g, ref_d, d_val, g_val = reference_grads(
-        G, D, tasks.reshape(T * N, 1, 2, 2), rand['z_d'].reshape(T * N, NZ),
-        rand['alpha'].reshape(T * N), rand['z_g'].reshape(T * N,
-                                                          NZ), loss, 10.0)
+        G, D, tasks.reshape(T * N, 1, 2, 2), rand['d']['z'].reshape(T * N, NZ),
+        rand['d']['alpha'].reshape(T * N), rand['g']['z'].reshape(T * N, NZ),
+        loss, 10.0)
     assert list(g_grads) == [k for k, _ in G.named_parameters()]
     assert list(d_grads) == [k for k, _ in D.named_parameters()]
     for got, want in zip(
             list(g_grads.values()) + list(d_grads.values()), ref_g + ref_d):
         torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)
     assert any(float(g.abs().max()) > 0 for g in g_grads.values())
-    # logs shaped like Reptile's
+    # the pooled losses are the means of the tasks' D and G losses
     assert out.num_tasks == T and out.num_valid == T
     assert out.valid.tolist() == [True] * T
-    assert logs['inner_d_loss'].shape == (1, )
-    assert logs['inner_g_loss'].shape == (1, )
-    assert float(logs['inner_d_loss'][0]) == pytest.approx(d_val, rel=1e-10)
-    assert float(logs['inner_g_loss'][0]) == pytest.approx(g_val, rel=1e-10)
-    assert out.buffers == {} and out.batched is False
+    losses = out.losses
+    assert losses.inner_d is None and losses.inner_g is None
+    assert losses.outer_d.shape == () and losses.outer_g.shape == ()
+    assert float(losses.outer_d) == pytest.approx(d_val, rel=1e-10)
+    assert float(losses.outer_g) == pytest.approx(g_val, rel=1e-10)
+    assert out.buffers == {} and out.batched is True
     # the modules' own weights are untouched and hold no .grad
     for k, v in list(G.state_dict().items()) + list(D.state_dict().items()):
         assert torch.equal(v, before[k])
@@ -105,19 +107,34 @@ def test_pooled_gradients_equal_autograd_of_pooled_gan_loss(loss):
         p.grad is None for p in list(G.parameters()) + list(D.parameters()))
 
 
-def test_pooled_non_finite_loss_skips_every_task_with_zero_grads():
+def test_pooled_drops_a_non_finite_task_like_every_algorithm():
     torch.manual_seed(0)
     G, D = TinyG(), TinyD()
     loop = InnerLoop(G, D, InnerLoopConfig(steps=1))
     algo = Pooled()
     tasks = torch.rand(2, 3, 1, 2, 2)
     tasks[1, 0, 0, 0, 0] = float('nan')
-    rand = algo.sample_randomness(loop, 2, 3)
-    out = algo.meta_gradients(loop, tasks, rand)
-    g_grads, d_grads = out.grads['generator'], out.grads['discriminator']
-    assert out.num_valid == 0 and out.num_tasks == 2
-    assert all(float(v.abs().sum()) == 0 for v in d_grads.values())
-    assert all(float(v.abs().sum()) == 0 for v in g_grads.values())
+    rand = draw_randomness(algo, loop, 2, 3)
+    out = meta_gradients(algo, loop, tasks, rand)
+    ref = meta_gradients(algo, loop, tasks[:1], {
+        k: {
+            n: v[:1]
+            for n, v in r.items()
+        }
+        for k, r in rand.items()
+    })
+    assert out.num_valid == 1 and out.num_tasks == 2
+    assert out.valid.tolist() == [True, False]
+    for module in ('generator', 'discriminator'):
+        for k, v in out.grads[module].items():
+            assert torch.isfinite(v).all()
+            torch.testing.assert_close(v, ref.grads[module][k])
+    all_bad = torch.full_like(tasks, float('nan'))
+    none = meta_gradients(algo, loop, all_bad, rand)
+    assert none.num_valid == 0
+    assert all(
+        float(v.abs().sum()) == 0 for m in none.grads.values()
+        for v in m.values())
 
 
 # ---------------------------------------------------------------- models
@@ -172,8 +189,9 @@ def test_transfer_gan_train_step_changes_weights_and_skips_nothing():
     before_g, before_d = params(model.generator), params(model.discriminator)
     logs = model.train_step(copy.deepcopy(data), optim(model, lr=1e-3))
     assert float(logs['tasks_skipped']) == 0
-    assert torch.isfinite(logs['loss_inner_d_loss_first'])
-    assert torch.isfinite(logs['loss_inner_g_loss_first'])
+    assert torch.isfinite(logs['loss_outer_d_loss'])
+    assert torch.isfinite(logs['loss_outer_g_loss'])
+    assert 'loss_inner_d_loss_first' not in logs
     assert float(logs['meta_grad_norm_g']) > 0
     assert float(logs['meta_grad_norm_d']) > 0
     after_g, after_d = params(model.generator), params(model.discriminator)

@@ -6,6 +6,8 @@ import torch
 from meta_gan_helpers import message_hub  # noqa: F401
 from meta_gan_helpers import NZ, batch, build, model_cfg, optim, params
 
+from metagan_mm.core import Task, TaskRunner
+from metagan_mm.core.params import index_dict
 from metagan_mm.models import MetaTrainingError
 
 
@@ -15,10 +17,15 @@ def test_reptile_step_is_mean_of_adapted_weights():
     before_g = params(model.generator)
     tasks = model.data_preprocessor(copy.deepcopy(data), True)['inputs']
     rand = model.sample_task_randomness([0, 1], 4)
-    result, batched = model.inner_loop.replace(batching=dict(
-        mode='loop')).adapt_tasks(tasks, rand)
-    assert not batched
-    expected = {k: v.mean(0) for k, v in result.params['generator'].items()}
+    ends = [
+        model.inner_loop.adapt(Task(tasks[t]), index_dict(rand['inner'], t))
+        for t in range(2)
+    ]
+    expected = {
+        k:
+        (ends[0].params['generator'][k] + ends[1].params['generator'][k]) / 2
+        for k in before_g
+    }
     model.train_step(data, optim(model, lr=1.0))  # theta - 1*(theta - mean)
     after_g = params(model.generator)
     for name in before_g:
@@ -202,34 +209,38 @@ def test_second_order_maml_on_oom_checkpoints_then_goes_first_order(
     first_cfg = model.inner_loop.cfg
     assert first_cfg.grad_checkpoint is False
     calls = []
-    original = type(model.algorithm).meta_gradients
+    original = TaskRunner.run
 
-    def fail_second_order(self, loop, *args, **kwargs):
-        calls.append((self.first_order, loop.cfg.grad_checkpoint))
-        if not self.first_order and not (checkpoint_fits
-                                         and loop.cfg.grad_checkpoint):
+    def fail_second_order(runner, *args, **kwargs):
+        driver = model.driver
+        calls.append((driver.first_order, driver.inner.cfg.grad_checkpoint))
+        if not driver.first_order and not (checkpoint_fits and
+                                           driver.inner.cfg.grad_checkpoint):
             raise torch.OutOfMemoryError('CUDA out of memory (simulated)')
-        return original(self, loop, *args, **kwargs)
+        return original(runner, *args, **kwargs)
 
-    monkeypatch.setattr(
-        type(model.algorithm), 'meta_gradients', fail_second_order)
+    monkeypatch.setattr(TaskRunner, 'run', fail_second_order)
     logs = model.train_step(batch(k_shot=2), optim(model, lr=0.01))
     if checkpoint_fits:
         assert calls == [(False, False), (False, True)]
-        assert not model.algorithm.first_order
+        assert not model.driver.first_order
     else:
         assert calls == [(False, False), (False, True), (True, True)]
-        assert model.algorithm.first_order
-    assert model.inner_loop.cfg.grad_checkpoint is True
+        assert model.driver.first_order
+    # the fallback is the driver's: the algorithm and model config stay
+    assert model.algorithm.first_order is False
+    assert model.driver.inner.cfg.grad_checkpoint is True
+    assert model.inner_loop.cfg is first_cfg
     assert first_cfg.grad_checkpoint is False  # a new config, not mutated
     assert float(logs['tasks_skipped']) == 0.0
-    model.oom_fallback = False
-    model.inner_loop = model.inner_loop.replace(grad_checkpoint=False)
-    model.algorithm = model.build_algorithm()
-    checkpoint_fits = False
+    model = build(
+        model_cfg(
+            'MAMLGAN', num_support=2, first_order=False, oom_fallback=False))
+    calls.clear()
     with pytest.raises(
             MetaTrainingError, match='grad_checkpoint=True.*first_order=True'):
         model.train_step(batch(k_shot=2), optim(model, lr=0.01))
+    assert calls == [(False, False)]
 
 
 def test_batching_auto_vmaps_small_nets_on_cpu_and_bad_values_fail():
@@ -265,3 +276,51 @@ def test_old_batching_keys_name_the_new_one(old, value, new):
         cfg[old] = value
     with pytest.raises(KeyError, match=f'model.{old} was replaced: use {new}'):
         build(cfg)
+
+
+def test_accumulative_counts_is_refused_with_the_fix():
+    model = build(model_cfg())
+    before = params(model)
+    opt = optim(model)
+    opt['generator']._accumulative_counts = 2
+    with pytest.raises(
+            ValueError,
+            match=r'optim_wrapper.generator.accumulative_counts=2 is not '
+            r'supported by ReptileGAN.*train_dataloader.batch_size'):
+        model.train_step(batch(), opt)
+    for name, value in params(model).items():
+        assert torch.equal(value, before[name]), name
+
+
+def test_meta_gan_takes_any_registered_algorithm_by_name():
+    named = build(model_cfg('MAMLGAN', num_support=2, first_order=True))
+    generic = build(
+        model_cfg(
+            'MetaGAN',
+            algorithm=dict(type='MAML', num_support=2, first_order=True)))
+    assert type(generic.algorithm) is type(named.algorithm)
+    assert generic.algorithm.num_support == 2
+    logs = [
+        m.train_step(batch(k_shot=2), optim(m, lr=0.1))
+        for m in (named, generic)
+    ]
+    for key in ('loss_outer_d_loss', 'loss_inner_g_loss_last'):
+        torch.testing.assert_close(logs[0][key], logs[1][key])
+    for key, value in params(named).items():
+        torch.testing.assert_close(value, params(generic)[key])
+
+
+@pytest.mark.parametrize('cfg, error, message', [
+    (dict(algorithm=dict(type='Nope')), KeyError,
+     r"model.algorithm type 'Nope' is not a registered.*'MAML'"),
+    (dict(), ValueError, r"MetaGAN needs model.algorithm=dict\(type="),
+    (dict(algorithm=dict(type='MAML', num_support=2),
+          num_support=2), TypeError, r"unexpected settings \['num_support'\]"),
+    (dict(algorithm=dict(type='MAML', num_support=2, typo=1)), TypeError,
+     r'bad options for the algorithm MAML.*typo'),
+])
+def test_bad_algorithm_settings_name_the_problem(cfg, error, message):
+    with pytest.raises(error, match=message):
+        build(model_cfg('MetaGAN', **cfg))
+    with pytest.raises(TypeError, match='ReptileGAN trains Reptile'):
+        build(model_cfg(algorithm=dict(type='MAML', num_support=2)))

@@ -9,6 +9,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from PIL import Image, UnidentifiedImageError
 
+from metagan_mm.architectures import condition_size
 from metagan_mm.checkpoint import load_model_weights
 from metagan_mm.engine.hooks.fewshot_visualization_hook import (fewshot_grid,
                                                                 to_uint8)
@@ -62,7 +63,7 @@ def model_image_shape(model: torch.nn.Module) -> Tuple[int, int, int]:
         return tuple(shape)
     with torch.no_grad():
         args = [torch.zeros(1, model.noise_size, device=model.device)]
-        size = getattr(model.generator, 'condition_size', None)
+        size = condition_size(model.generator)
         if size is not None:
             args.append(torch.zeros(1, size, device=model.device))
         return tuple(model.generator(*args).shape[1:])  # type: ignore

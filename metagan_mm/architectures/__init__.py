@@ -11,7 +11,8 @@ happens in :mod:`metagan_mm.models.architectures` and
 * ``LocalFusionGenerator`` / ``ClassHeadResNetDiscriminator``: the
   local-fusion networks in the style of LoFGAN.
 """
-from ._conditioning import check_condition_sizes
+from ._conditioning import (ConditionalNet, check_condition_sizes,
+                            condition_size)
 from .class_head_resnet_discriminator import ClassHeadResNetDiscriminator
 from .concat_dcgan_generator import ConcatConditionDCGANGenerator
 from .faml_discriminator import FAMLDiscriminator
@@ -46,5 +47,5 @@ __all__ = [
     'FAMLEncoder', 'FAMLGenerator', 'FAMLDiscriminator',
     'LocalFusionGenerator', 'ClassHeadResNetDiscriminator',
     'check_condition_sizes', 'CONDITIONED_ARCHITECTURES',
-    'FUSION_ARCHITECTURES'
+    'FUSION_ARCHITECTURES', 'ConditionalNet', 'condition_size'
 ]

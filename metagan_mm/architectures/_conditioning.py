@@ -2,14 +2,17 @@
 
 * :class:`SetEncoderBase` -- per-image embedding, then pooling over the K
   images of a support set (the encoders subclass it).
-* :func:`expand_condition` -- one condition per generated/scored image.
+* :class:`ConditionalNet` -- the conditioning interface: the base class of
+  every generator or discriminator whose forward takes ``(x, condition)``;
+  :func:`condition_size` asks any network for its condition size.
 * :func:`maybe_spectral_norm` -- optional spectral normalisation.
 * :func:`check_condition_sizes` -- build-time check that an encoder's
   embedding fits a generator's (and discriminator's) condition input.
 
 Conditioning interface: an encoder has ``embed_size``; a conditioned
-generator or discriminator has ``condition_size`` (``None`` on an
-unconditional discriminator such as FAML's).
+generator or discriminator subclasses :class:`ConditionalNet` and sets
+``condition_size`` (``None`` on an instance that takes no condition, such as
+FAML's unconditional discriminator).
 """
 from typing import Optional
 
@@ -38,22 +41,41 @@ def check_size(cls: str, key: str, value: int) -> None:
         raise ValueError(f'{cls}: {key}={value!r} must be an int >= 1.')
 
 
-def expand_condition(cls: str, condition: Tensor, num: int,
-                     size: int) -> Tensor:
-    """Return ``[num, size]`` conditions from ``[size]``, ``[1, size]`` or
-    ``[num, size]``.
+class ConditionalNet(nn.Module):
+    """Base class of networks whose forward takes ``(x, condition)``.
 
-    Raises:
-        ValueError: naming the class, the expected size and the shape got.
+    Attributes:
+        condition_size: Size ``E`` of the condition, or None for an
+            instance that takes no condition.
     """
-    if condition.ndim == 1:
-        condition = condition.unsqueeze(0)
-    if (condition.ndim != 2 or condition.shape[1] != size
-            or condition.shape[0] not in (1, num)):
-        raise ValueError(
-            f'{cls}: condition must be [{size}] or [{num}, {size}] '
-            f'(condition_size={size}), got shape {tuple(condition.shape)}')
-    return condition.expand(num, size)
+
+    condition_size: Optional[int] = None
+
+    def condition_rows(self, condition: Tensor, num: int) -> Tensor:
+        """One condition per image: ``[num, E]`` from ``[E]``, ``[1, E]``,
+        ``[num, E]`` or ``[K, E]`` (image ``i`` gets row ``i mod K``, as
+        per-image encoders condition generation ``i`` on shot ``i``).
+
+        Raises:
+            ValueError: naming the class, the size and the shape got.
+        """
+        size = self.condition_size
+        if condition.ndim == 1:
+            condition = condition.unsqueeze(0)
+        if condition.ndim != 2 or condition.shape[1] != size:
+            raise ValueError(
+                f'{type(self).__name__}: condition must be [{size}] or '
+                f'[N, {size}] (condition_size={size}), got shape '
+                f'{tuple(condition.shape)}')
+        if condition.shape[0] in (1, num):
+            return condition.expand(num, size)
+        index = torch.arange(num, device=condition.device)
+        return condition[index % condition.shape[0]]
+
+
+def condition_size(net: nn.Module) -> Optional[int]:
+    """The condition size of ``net`` (None: it takes no condition)."""
+    return net.condition_size if isinstance(net, ConditionalNet) else None
 
 
 class SetEncoderBase(nn.Module):
@@ -146,15 +168,15 @@ def check_condition_sizes(encoder: nn.Module,
     if not isinstance(size, int):
         raise ValueError(f'{enc} is not a condition encoder (no int '
                          'embed_size attribute).')
-    gsize = getattr(generator, 'condition_size', None)
-    if not isinstance(gsize, int):
+    gsize = condition_size(generator)
+    if gsize is None:
         raise ValueError(
             f'{type(generator).__name__} takes no condition (no '
             f'condition_size), but the encoder {enc} produces a {size}-d '
             'embedding: use a conditioned generator.')
     nets = [('generator', generator, gsize)]
     if discriminator is not None:
-        dsize = getattr(discriminator, 'condition_size', None)
+        dsize = condition_size(discriminator)
         if dsize is not None:
             nets.append(('discriminator', discriminator, dsize))
     for role, net, want in nets:

@@ -7,11 +7,11 @@ under ``torch.func.vmap``.
 """
 from torch import Tensor, nn
 
-from ._conditioning import check_size, concat_condition, expand_condition
+from ._conditioning import ConditionalNet, check_size, concat_condition
 from .figr_dcgan import FIGRDCGANGenerator
 
 
-class ConcatConditionDCGANGenerator(FIGRDCGANGenerator):
+class ConcatConditionDCGANGenerator(ConditionalNet, FIGRDCGANGenerator):
     """DCGAN generator on the concatenation ``[condition, noise]``.
 
     Linear to 4x4, LayerNorm, ReLU, then stride-2 4x4 transposed convs
@@ -52,7 +52,5 @@ class ConcatConditionDCGANGenerator(FIGRDCGANGenerator):
         Returns:
             Tensor: ``[N, C, S, S]`` images in [-1, 1].
         """
-        cond = expand_condition(
-            type(self).__name__, condition, noise.shape[0],
-            self.condition_size)
+        cond = self.condition_rows(condition, noise.shape[0])
         return self.decode(self.fc(concat_condition(cond, noise)))

@@ -4,7 +4,7 @@ from typing import List, Optional, Tuple
 import torch
 from torch import Tensor, nn
 
-from ._conditioning import check_size, expand_condition, maybe_spectral_norm
+from ._conditioning import ConditionalNet, check_size, maybe_spectral_norm
 from ._faml_common import check_faml_args, norm_layer
 
 #: (in, out, kernel, stride) of FAML's seven convs after the input conv.
@@ -12,7 +12,7 @@ _CONVS = ((64, 64, 4, 2), (64, 128, 3, 1), (128, 128, 4, 2), (128, 256, 3, 1),
           (256, 256, 4, 2), (256, 512, 3, 1))
 
 
-class FAMLDiscriminator(nn.Module):
+class FAMLDiscriminator(ConditionalNet):
     """FAML's (SN-GAN "standard CNN") discriminator, optionally projected.
 
     Sizes as in FAML's reference code: seven convs, 3x3 stride 1 and 4x4
@@ -94,6 +94,5 @@ class FAMLDiscriminator(nn.Module):
         if condition is None:
             raise ValueError(f'{type(self).__name__}: condition_size='
                              f'{self.condition_size} needs a condition')
-        cond = expand_condition(
-            type(self).__name__, condition, img.shape[0], self.condition_size)
+        cond = self.condition_rows(condition, img.shape[0])
         return out + torch.sum(self.embed(cond) * phi, dim=1, keepdim=True)

@@ -3,11 +3,11 @@ from typing import List, Tuple
 
 from torch import Tensor, nn
 
-from ._conditioning import check_size, concat_condition, expand_condition
+from ._conditioning import ConditionalNet, check_size, concat_condition
 from ._faml_common import check_faml_args, norm_layer
 
 
-class FAMLGenerator(nn.Module):
+class FAMLGenerator(ConditionalNet):
     """FAML's generator on ``[E(x), z]``, with LayerNorm instead of BatchNorm.
 
     Sizes as in FAML's reference code: a linear layer from
@@ -73,9 +73,7 @@ class FAMLGenerator(nn.Module):
         Returns:
             Tensor: ``[N, C, S, S]`` images in [-1, 1].
         """
-        cond = expand_condition(
-            type(self).__name__, condition, noise.shape[0],
-            self.condition_size)
+        cond = self.condition_rows(condition, noise.shape[0])
         x = self.fc(concat_condition(cond, noise))
         return self.body(
             x.reshape(noise.shape[0], 512, self._side, self._side))

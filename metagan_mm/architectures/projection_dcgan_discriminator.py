@@ -9,10 +9,10 @@ import torch
 from torch import Tensor, nn
 
 from ._common import init_discriminator, layer_norm
-from ._conditioning import check_size, expand_condition, maybe_spectral_norm
+from ._conditioning import ConditionalNet, check_size, maybe_spectral_norm
 
 
-class ProjectionDCGANDiscriminator(nn.Module):
+class ProjectionDCGANDiscriminator(ConditionalNet):
     """DCGAN discriminator conditioned by projection.
 
     ``phi``: stride-2 4x4 convs (LayerNorm from the second on, LeakyReLU
@@ -85,7 +85,6 @@ class ProjectionDCGANDiscriminator(nn.Module):
             Tensor: ``[N, 1]`` scores (logits).
         """
         phi = self.body(img).flatten(1)
-        cond = expand_condition(
-            type(self).__name__, condition, img.shape[0], self.condition_size)
+        cond = self.condition_rows(condition, img.shape[0])
         proj = torch.sum(self.embed(cond) * phi, dim=1, keepdim=True)
         return self.head(phi) + proj

@@ -3,8 +3,9 @@
 The batching policy lives here, in one place: :class:`Batching` (the
 ``inner_loop.batching`` setting), the CPU thresholds of ``'auto'`` (measured
 in the README's Benchmarks section), and :class:`TaskRunner`, which runs a
-per-chunk function either vectorised (:data:`VMAP`) or one task at a time
-(:data:`LOOP`), with one fallback from the first to the second.
+per-chunk function either vectorised (:data:`VMAP`: the per-task function
+under one ``torch.func.vmap``) or one task at a time (:data:`LOOP`), with one
+fallback from the first to the second.
 """
 import math
 import warnings
@@ -15,9 +16,10 @@ from typing import (Any, Callable, Dict, List, Mapping, Optional, Sequence,
 import torch
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
-from torch.utils._pytree import tree_flatten, tree_map, tree_unflatten
+from torch.utils._pytree import (tree_flatten, tree_leaves, tree_map,
+                                 tree_unflatten)
 
-from .params import TensorDict, grads_or_zeros, index_dict
+from .params import TensorDict, grads_or_zeros
 
 MODES = ('auto', 'vmap', 'loop')
 # mode='auto' vmaps on the CPU up to this many G+D parameters.
@@ -113,16 +115,6 @@ class Loop:
     gp_backend = 'autograd'  # see metagan_mm.core.gan_losses
 
     @staticmethod
-    def map(fn: Callable[..., Any], *args: Any) -> Any:
-        """``fn(*args)`` for the one task."""
-        return fn(*args)
-
-    @staticmethod
-    def at(x: Tensor, *index: int) -> Tensor:
-        """``x[index]`` of the task (e.g. one inner step's noise)."""
-        return x[index]
-
-    @staticmethod
     def grad(loss_fn: LossFn, params: Params, data: tuple,
              create_graph: bool) -> Tuple[Params, Tensor]:
         """``(d loss_fn(params, *data) / d params, loss)``; ``params`` is a
@@ -141,31 +133,20 @@ class Loop:
 
 
 class Vmap:
-    """A chunk of tasks at once: every tensor has a leading task dim, each
-    per-task computation is one ``torch.func.vmap``; elementwise updates
-    (the inner optimiser) run on the stacked tensors outside vmap."""
+    """A chunk of tasks at once: the driver runs the per-task function
+    under one ``torch.func.vmap`` (it sees one task's tensors); each
+    gradient inside it is a :func:`torch.func.grad_and_value`."""
 
     batched = True
     gp_backend = 'func'
 
     @staticmethod
-    def map(fn: Callable[..., Any], *args: Any) -> Any:
-        """``fn`` applied to every task (``args`` have a task dim)."""
-        return torch.func.vmap(fn)(*args)
-
-    @staticmethod
-    def at(x: Tensor, *index: int) -> Tensor:
-        """``x[:, index]``: the same index in every task."""
-        return x[(slice(None), ) + index]
-
-    @staticmethod
     def grad(loss_fn: LossFn, params: Params, data: tuple,
              create_graph: bool) -> Tuple[Params, Tensor]:
-        """Per-task gradients and losses, one vmap over the tasks."""
+        """The task's gradients and loss (inside the vmap of :meth:`map`)."""
         inputs = params if create_graph else tree_map(torch.Tensor.detach,
                                                       params)
-        grads, loss = torch.func.vmap(torch.func.grad_and_value(loss_fn))(
-            inputs, *data)
+        grads, loss = torch.func.grad_and_value(loss_fn)(inputs, *data)
         return grads, loss.detach()
 
 
@@ -180,7 +161,7 @@ class Compiled:
     the reason noted once; a real bug is raised again there.
 
     Args:
-        base: The mode to compile (its task dim, ``map`` and ``at``).
+        base: The mode to compile (whether it runs inside a vmap).
         note: Logs a message once (:meth:`TaskRunner.note`).
     """
 
@@ -192,14 +173,6 @@ class Compiled:
         self.batched = base.batched
         self.failed = False
 
-    def map(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """As the base mode's ``map`` (not compiled)."""
-        return self.base.map(fn, *args)
-
-    def at(self, x: Tensor, *index: int) -> Tensor:
-        """As the base mode's ``at``."""
-        return self.base.at(x, *index)
-
     def grad(self, loss_fn: LossFn, params: Params, data: tuple,
              create_graph: bool) -> Tuple[Params, Tensor]:
         """Gradients and loss(es) as the base mode's, compiled."""
@@ -208,8 +181,7 @@ class Compiled:
                              '(create_graph=False).')
 
         def grads_and_loss(params: Params, *data: Any) -> Tuple[Params, Any]:
-            fn = torch.func.grad_and_value(loss_fn)
-            return (torch.func.vmap(fn) if self.batched else fn)(params, *data)
+            return torch.func.grad_and_value(loss_fn)(params, *data)
 
         params = tree_map(torch.Tensor.detach, params)
         if not self.failed:
@@ -307,25 +279,21 @@ class TaskRunner:
         results in task order as they come (so they need not all be kept).
 
         Args:
-            fn: ``fn(mode, tasks, rand) -> result``.
+            fn: ``fn(mode, tasks, rand) -> result``: a chunk of tasks with
+                ``VMAP``, one task (no task dim) with ``LOOP``.
             fold: ``fold(total, result) -> total`` (the first result is the
                 first total).
-            tasks: ``[T, ...]`` per-task data.
+            tasks: Per-task data (a pytree), leading dim ``T``.
             rand: Per-task randomness, leading dim ``T``.
             loop_reason: If given, loop (and note this reason once).
 
         Returns:
             The folded results and whether vmap ran.
         """
-
-        def run_all(mode: Mode, parts: List[Any]) -> Any:
-            total = None
-            for part in parts:
-                out = fn(mode, tasks[part], index_dict(rand, part))
-                total = out if total is None else fold(total, out)
-            return total
-
-        if self.use_vmap(tasks.device):
+        first = tree_leaves(tasks)[0]
+        num = first.shape[0]
+        mode, parts = LOOP, list(range(num))
+        if self.use_vmap(first.device):
             reasons = [r for m in self.modules for r in vmap_blockers(m)]
             if loop_reason is not None:
                 self.note(f'metagan_mm: {loop_reason}')
@@ -333,13 +301,18 @@ class TaskRunner:
                 self.note('metagan_mm: batched (vmap) inner loop disabled, '
                           'running tasks in a loop: ' + '; '.join(reasons))
             else:
-                try:
-                    return run_all(VMAP,
-                                   self.chunks(tasks.shape[0],
-                                               tasks.device)), True
-                except VMAP_ERRORS as err:
-                    first = (str(err).splitlines() or [''])[0][:200]
-                    self.note('metagan_mm: torch.func.vmap failed, running '
-                              f'tasks in a loop ({type(err).__name__}: '
-                              f'{first})')
-        return run_all(LOOP, range(tasks.shape[0])), False
+                mode, parts = VMAP, self.chunks(num, first.device)
+        while True:
+            total = None
+            try:
+                for part in parts:
+                    out = fn(mode, *tree_map(lambda v: v[part], (tasks, rand)))
+                    total = out if total is None else fold(total, out)
+                return total, mode.batched
+            except VMAP_ERRORS as err:
+                if not mode.batched:
+                    raise
+                first = (str(err).splitlines() or [''])[0][:200]
+                self.note('metagan_mm: torch.func.vmap failed, running '
+                          f'tasks in a loop ({type(err).__name__}: {first})')
+                mode, parts = LOOP, list(range(num))

@@ -4,7 +4,7 @@ from typing import Optional
 import torch
 from torch import nn
 
-from ..architectures import check_condition_sizes
+from ..architectures import check_condition_sizes, condition_size
 from .params import functional_call, meta_buffers, meta_params
 
 
@@ -22,7 +22,7 @@ def _check_conditioning(generator: nn.Module, discriminator: nn.Module,
         return
     for role, net in (('generator', generator), ('discriminator',
                                                  discriminator)):
-        size = getattr(net, 'condition_size', None)
+        size = condition_size(net)
         if size is not None:
             raise ValueError(
                 f'the {role} {type(net).__name__} is conditioned '
@@ -79,9 +79,8 @@ def check_pair(generator: nn.Module,
                 f'{g_name} produces images of shape {got} (noise_size={nz}) '
                 f'but {d_name} expects input shape {tuple(expected)}.')
         try:
-            out = call(discriminator, img, *args[1:]) if getattr(
-                discriminator, 'condition_size', None) is not None else call(
-                    discriminator, img)
+            out = call(discriminator, img, *args[1:]) if condition_size(
+                discriminator) is not None else call(discriminator, img)
         except RuntimeError as err:
             raise ValueError(
                 f'{d_name} cannot take {g_name} output of shape {got}: '

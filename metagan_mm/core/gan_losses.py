@@ -87,6 +87,7 @@ def gradient_penalty(d_fn: DiscFn,
 
 def d_loss(name: str,
            d_fn: DiscFn,
+           *,
            real: Tensor,
            fake: Tensor,
            alpha: Optional[Tensor] = None,

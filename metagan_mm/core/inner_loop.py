@@ -4,80 +4,36 @@ encoder, when there is one) on fast weights (torch only).
 Nothing here touches the modules' own parameters or buffers: the modules are
 only used as functions through :func:`torch.func.functional_call`.
 
-One inner step (:meth:`InnerLoop.step`) is written once, for one task
-(:data:`~metagan_mm.core.batching.LOOP`) or a chunk of tasks whose tensors
-carry a leading task dim (:data:`~metagan_mm.core.batching.VMAP`); the
-:class:`~metagan_mm.core.batching.TaskRunner` chooses. Randomness (noise
-``z`` and GP coefficients ``alpha``) is drawn up front (:func:`gan_noise`),
-so both ways consume identical numbers and agree to float rounding.
+Everything here is written for ONE task. How its gradients are taken is the
+task runner's business: eager autograd when tasks run one at a time
+(:data:`~metagan_mm.core.batching.LOOP`), :func:`torch.func.grad_and_value`
+when the task runs under the runner's ``vmap``
+(:data:`~metagan_mm.core.batching.VMAP`); the runner hands the algorithm an
+inner loop bound to its mode (:meth:`InnerLoop.bound`). What an update
+minimises is the objective's business (:mod:`metagan_mm.core.objective`).
+Randomness is drawn up front (:meth:`InnerLoop.randomness`), so both ways
+consume identical numbers and agree to float rounding.
 """
+import copy
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
-from typing import Any, Dict, Mapping, NamedTuple, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 import torch
 from torch import Tensor, nn
-from torch.utils._pytree import tree_leaves, tree_map
+from torch.utils._pytree import register_dataclass, tree_leaves, tree_map
 
-from . import gan_losses
 from .batching import LOOP, VMAP, Compiled, Mode, TaskRunner
 from .config import InnerLoopConfig
-from .faml_losses import l1_reconstruction_loss, mode_seeking_loss
+from .objective import D, E, G, GANLosses, GANObjective, Nets, Rand
 from .optim import AdamState, adam_update, sgd_update
-from .params import (TensorDict, detach_dict, functional_call, meta_buffers,
-                     meta_params)
+from .params import TensorDict, detach_dict, meta_buffers, meta_params
 from .step_checkpoint import checkpointed_call
+from .task import Task
 
-G, D, E = 'generator', 'discriminator', 'encoder'
 Rates = Mapping[str, Mapping[str, Tensor]]  # module -> param name -> rate
 
-
-def gan_noise(d_shape: Tuple[int, ...],
-              g_shape: Tuple[int, ...],
-              noise_size: int,
-              generator: Optional[torch.Generator],
-              like: Tensor,
-              second_g: bool = False) -> TensorDict:
-    """Draw the noise and GP coefficients of D and G updates.
-
-    Args:
-        d_shape: Leading dims of the D updates' samples.
-        g_shape: Leading dims of the G updates' samples.
-        noise_size: Noise size ``nz``.
-        generator: Optional ``torch.Generator`` (drawn on its device).
-        like: The result's device and dtype.
-        second_g: Also draw ``'z_g2'``, a second noise batch of the G
-            updates (the mode-seeking term).
-
-    Returns:
-        ``{'z_d': [*d_shape, nz], 'alpha': d_shape, 'z_g': [*g_shape, nz]}``
-        (and ``'z_g2'`` like ``'z_g'``).
-    """
-    kw = dict(
-        generator=generator,
-        device=generator.device if generator is not None else 'cpu')
-    out = {
-        'z_d': torch.randn(*d_shape, noise_size, **kw),
-        'alpha': torch.rand(*d_shape, **kw),
-        'z_g': torch.randn(*g_shape, noise_size, **kw)
-    }
-    if second_g:
-        out['z_g2'] = torch.randn(*g_shape, noise_size, **kw)
-    return {k: v.to(like.device, like.dtype) for k, v in out.items()}
-
-
-def condition_for(condition: Optional[Tensor], num: int) -> Optional[Tensor]:
-    """The condition of ``num`` generated or scored images of one task.
-
-    A pooled condition ``[E]`` (or ``[num, E]``) is returned as it is;
-    per-image conditions ``[K, E]`` are cycled, image ``i`` getting
-    condition ``i mod K``.
-    """
-    if condition is None or condition.dim() == 1 or condition.shape[0] in (
-            1, num):
-        return condition
-    index = torch.arange(num, device=condition.device) % condition.shape[0]
-    return condition[index]
+__all__ = ['InnerLoop', 'TaskState', 'Adapted', 'Rates', 'G', 'D', 'E']
 
 
 @dataclass
@@ -89,11 +45,9 @@ class TaskState:
     opt: Dict[str, AdamState] = field(default_factory=dict)
 
 
-class Adapted(NamedTuple):
-    """Outcome of an inner loop (a pytree).
-
-    With :data:`~metagan_mm.core.batching.VMAP` (and from
-    :meth:`InnerLoop.adapt_tasks`) every tensor has a leading task dim.
+@dataclass(frozen=True)
+class Adapted:
+    """Outcome of one task's inner loop.
 
     Attributes:
         params: Adapted fast weights per meta-module.
@@ -110,38 +64,40 @@ class Adapted(NamedTuple):
     g_losses: Tensor
 
 
+register_dataclass(Adapted)
+
+
 class InnerLoop:
-    """Adapt G and D (and E) to a task with SGD or functional Adam on fast
+    """Adapt G and D (and E) to one task with SGD or functional Adam on fast
     weights.
 
-    Each inner step makes ``cfg.d_steps_per_g_step`` D updates (on all real
-    images of the task vs. fakes of the current G) then one G update.
-
-    With a condition encoder ``E`` (a third meta-module), every step first
-    embeds the task's images with the current fast ``E``: ``c = E(x)``; G
-    generates ``G(z, c)`` and a conditioned D scores ``D(x, c)``. The D
-    updates train D only; the G update trains G and E together, through
-    ``G(z, E(x))`` (D sees ``c`` as a constant there), with the optional
-    L1 reconstruction and mode-seeking terms (``cfg.recon_weight``,
-    ``cfg.mode_seeking_weight``).
+    Each inner step makes ``cfg.d_steps_per_g_step`` D updates, each
+    minimising the objective's :meth:`~GANObjective.d_loss` w.r.t. D's fast
+    weights, then one update of every other module (G, and the condition
+    encoder E when there is one) minimising its
+    :meth:`~GANObjective.g_loss`.
 
     With ``create_graph=True`` the adapted weights are differentiable w.r.t.
     the initial weights and learned rates through all inner steps (second
     order); with ``create_graph=False`` inner gradients are constants, so
     ``d theta_T / d theta_0 = I`` (first order) while learned rates still get
     gradients through ``lr * grad``. Modules with running statistics
-    (BatchNorm) adapt a copy of their buffers per task (in the loop; vmap
-    cannot update buffers, so the runner loops for them).
+    (BatchNorm) adapt a copy of their buffers per task.
 
     Args:
         generator: Maps noise ``[N, noise_size]`` (and, with an encoder, a
-            condition ``[E]`` or ``[N, E]``) to images.
-        discriminator: Maps images (and a condition, if it has an int
+            condition) to images.
+        discriminator: Maps images (and a condition, if it is a
+            :class:`~metagan_mm.architectures.ConditionalNet` with a
             ``condition_size``) to ``[N, 1]`` scores.
         cfg: Inner-loop hyper-parameters.
-        noise_size: Noise size (default ``generator.noise_size``).
+        noise_size: Noise size (default ``generator.noise_size``; not
+            needed with an ``objective`` that draws its own randomness).
         encoder: Optional condition encoder: task images ``[N, C, H, W]``
             to a pooled ``[E]`` or per-image ``[N, E]`` condition.
+        objective: What the updates minimise (default: :class:`GANLosses`
+            from ``cfg.loss``, ``gp_weight``, ``recon_weight`` and
+            ``mode_seeking_weight``).
     """
 
     def __init__(self,
@@ -149,7 +105,8 @@ class InnerLoop:
                  discriminator: nn.Module,
                  cfg: Optional[InnerLoopConfig] = None,
                  noise_size: Optional[int] = None,
-                 encoder: Optional[nn.Module] = None) -> None:
+                 encoder: Optional[nn.Module] = None,
+                 objective: Optional[GANObjective] = None) -> None:
         self.modules = OrderedDict([(G, generator), (D, discriminator)])
         if encoder is not None:
             self.modules[E] = encoder
@@ -161,11 +118,17 @@ class InnerLoop:
                 'condition encoder (model.encoder); set them to 0 for an '
                 'unconditional GAN.')
         self.noise_size = noise_size or getattr(generator, 'noise_size', None)
-        if self.noise_size is None:
+        if self.noise_size is None and objective is None:
             raise ValueError('noise_size is required: the generator has no '
                              '`noise_size` attribute.')
+        self._objective = objective
+        self.objective = objective if objective is not None else GANLosses(
+            self.noise_size, self.cfg.loss, self.cfg.gp_weight,
+            self.cfg.recon_weight, self.cfg.mode_seeking_weight)
         self.runner = TaskRunner(
             list(self.modules.values()), self.cfg.batching)
+        self.mode: Mode = LOOP
+        self.first_order = False
         self._compiled = {
             m.batched: Compiled(m, self.runner.note)
             for m in (LOOP, VMAP)
@@ -187,174 +150,99 @@ class InnerLoop:
         return self.modules.get(E)
 
     def replace(self, **changes: Any) -> 'InnerLoop':
-        """A new inner loop over the same networks with some settings
-        changed (this one's config is left as it is)."""
+        """A new inner loop over the same networks and objective with some
+        settings changed (this one's config is left as it is)."""
         return InnerLoop(self.generator, self.discriminator,
                          replace(self.cfg, **changes), self.noise_size,
-                         self.encoder)
+                         self.encoder, self._objective)
+
+    def bound(self, mode: Mode, *, first_order: bool = False) -> 'InnerLoop':
+        """This inner loop taking its gradients the runner's way (``mode``),
+        and, with ``first_order``, treating every inner gradient as a
+        constant whatever the algorithm asks (the driver's out-of-memory
+        fallback). Used by the driver only."""
+        view = copy.copy(self)
+        view.mode, view.first_order = mode, first_order
+        return view
 
     def meta_params(self) -> Dict[str, TensorDict]:
         """The meta-parameters per meta-module (live tensors)."""
         return {n: meta_params(m) for n, m in self.modules.items()}
 
-    def sample_randomness(self,
-                          num_tasks: int,
-                          n_real: int,
-                          generator: Optional[torch.Generator] = None
-                          ) -> TensorDict:
-        """Pre-draw all noise and GP coefficients for ``num_tasks`` tasks.
-
-        Returns:
-            ``{'z_d': [T, S, R, N, nz], 'alpha': [T, S, R, N],
-            'z_g': [T, S, N, nz]}`` with ``S = steps``,
-            ``R = d_steps_per_g_step`` and ``N = n_real``, on the device and
-            in the dtype of G's parameters.
-        """
+    def randomness(self,
+                   num: int,
+                   generator: Optional[torch.Generator] = None) -> Rand:
+        """Pre-draw the randomness of one task's inner loop on ``num``
+        images: the objective's :meth:`~GANObjective.sample` with D updates
+        shaped ``[steps, d_steps_per_g_step]`` and G updates ``[steps]``."""
         s, r = self.cfg.steps, self.cfg.d_steps_per_g_step
-        return gan_noise((num_tasks, s, r, n_real), (num_tasks, s, n_real),
-                         self.noise_size, generator,
-                         next(self.generator.parameters()),
-                         self.cfg.mode_seeking_weight > 0)
+        return self.objective.sample(
+            self.modules,
+            num=num,
+            d_shape=(s, r),
+            g_shape=(s, ),
+            generator=generator)
 
-    def generate(self,
-                 g: TensorDict,
-                 g_buffers: Optional[TensorDict],
-                 z: Tensor,
-                 condition: Optional[Tensor] = None) -> Tensor:
-        """Run the generator with fast weights (conditioned if given)."""
-        if condition is None:
-            return functional_call(self.generator, g, g_buffers, z)
-        return functional_call(self.generator, g, g_buffers,
-                               (z, condition_for(condition, z.shape[0])))
-
-    def discriminate(self,
-                     d: TensorDict,
-                     d_buffers: Optional[TensorDict],
-                     x: Tensor,
-                     condition: Optional[Tensor] = None) -> Tensor:
-        """Run the discriminator with fast weights; a conditioned one
-        (int ``condition_size``) gets ``condition``."""
-        if condition is None or getattr(self.discriminator, 'condition_size',
-                                        None) is None:
-            return functional_call(self.discriminator, d, d_buffers, x)
-        return functional_call(self.discriminator, d, d_buffers,
-                               (x, condition_for(condition, x.shape[0])))
-
-    def encode(self, e: TensorDict, e_buffers: Optional[TensorDict],
-               images: Tensor) -> Tensor:
-        """Embed one task's images with the encoder's fast weights."""
-        return functional_call(self.encoder, e, e_buffers, images)
-
-    # ----------------------------------------------------------- objectives
-    def d_objective(self, mode: Mode, d: TensorDict,
-                    buffers: Dict[str, TensorDict], real: Tensor, fake: Tensor,
-                    alpha: Tensor, condition: Optional[Tensor]) -> Tensor:
-        """D's loss on one task: ``real`` vs ``fake`` under ``condition``."""
-        cfg = self.cfg
-        return gan_losses.d_loss(
-            cfg.loss, lambda x: self.discriminate(d, buffers[D], x, condition),
-            real, fake, alpha, cfg.gp_weight, mode.gp_backend)
-
-    def g_objective(self, ge: Dict[str, TensorDict], buffers: Dict[str,
-                                                                   TensorDict],
-                    d: TensorDict, shots: Tensor, target: Tensor,
-                    noise: Dict[str, Tensor]) -> Tensor:
-        """G's (and E's) loss on one task.
-
-        Args:
-            ge: Fast weights of G (and E) by meta-module.
-            buffers: Buffers by meta-module.
-            d: D's fast weights.
-            shots: Images E embeds (the task's, or MAML's support set).
-            target: Real images, one per generation (RaGAN's reals and the
-                L1 term's targets).
-            noise: ``z_g`` (and ``z_g2`` for the mode-seeking term).
-        """
-        cfg, z = self.cfg, noise['z_g']
-        fake, c = self.fake(ge, buffers, shots, z)
-        const = None if c is None else c.detach()
-        real_out = None
-        if cfg.loss == 'ragan':
-            real_out = self.discriminate(d, buffers[D], target, const)
-        loss = gan_losses.g_loss(cfg.loss,
-                                 self.discriminate(d, buffers[D], fake, const),
-                                 real_out)
-        if cfg.recon_weight:
-            loss = loss + cfg.recon_weight * l1_reconstruction_loss(
-                fake, target)
-        if cfg.mode_seeking_weight:
-            other = self.generate(ge[G], buffers[G], noise['z_g2'], c)
-            loss = loss + cfg.mode_seeking_weight * mode_seeking_loss(
-                fake, other, z, noise['z_g2'])
-        return loss
-
-    def fake(self, ge: Dict[str, TensorDict], buffers: Dict[str, TensorDict],
-             shots: Tensor, z: Tensor) -> Tuple[Tensor, Optional[Tensor]]:
-        """One task's generations from noise ``z`` and their condition
-        (``E(shots)``; None without an encoder)."""
-        c = self.encode(ge[E], buffers[E], shots) if E in ge else None
-        return self.generate(ge[G], buffers[G], z, c), c
+    def nets(self, params: Mapping[str, TensorDict],
+             buffers: Mapping[str, TensorDict]) -> Nets:
+        """The networks bound to fast weights (for an objective)."""
+        return Nets(self.modules, params, buffers, self.mode.gp_backend)
 
     # ----------------------------------------------------------- one step
-    def step(self, mode: Mode, real: Tensor, state: TaskState,
-             rand: TensorDict, s: int, rates: Rates,
-             create_graph: bool) -> Tuple[TaskState, Tensor, Tensor]:
-        """Inner step ``s``: ``d_steps_per_g_step`` D updates, one G update.
+    def step(self, *, task: Task, state: TaskState, rand: Rand, rates: Rates,
+             create_graph: bool,
+             mode: Mode) -> Tuple[TaskState, Tensor, Tensor]:
+        """One inner step: ``d_steps_per_g_step`` D updates, one G update.
 
         Args:
-            mode: ``LOOP`` (one task) or ``VMAP`` (a leading task dim on
-                ``real``, ``rand`` and the fast weights).
-            real: ``[N, C, H, W]`` task images.
+            task: The task (its images are both ``real`` and ``shots``).
             state: Fast weights, buffers and optimiser states.
-            rand: The task's randomness (see :meth:`sample_randomness`).
-            s: Step index.
+            rand: This step's randomness (``'d'``: leading dim
+                ``d_steps_per_g_step``).
             rates: Resolved inner learning rates per meta-module.
             create_graph: Second order.
+            mode: How gradients are taken.
 
         Returns:
             ``(state, d_losses [R], g_loss)``.
         """
-        cfg, params, opt = self.cfg, dict(state.params), dict(state.opt)
-        buffers = state.buffers
-        gen = [n for n in (G, E) if n in params]  # updated by the G step
+        params, opt, buffers = dict(state.params), dict(state.opt), \
+            state.buffers
+        gen = [n for n in params if n != D]  # updated by the G step
+        objective, backend, modules = self.objective, mode.gp_backend, \
+            self.modules
 
-        def d_loss(d: TensorDict, real: Tensor, fake: Tensor, alpha: Tensor,
-                   *c: Tensor) -> Tensor:
-            return self.d_objective(mode, d, buffers, real, fake, alpha,
-                                    c[0] if c else None)
+        def d_loss(d: TensorDict, ge: Dict[str, TensorDict], x: Tensor,
+                   label: Optional[Tensor], r: TensorDict) -> Tensor:
+            nets = Nets(modules, {**ge, D: d}, buffers, backend)
+            return objective.d_loss(nets, real=x, shots=x, label=label, rand=r)
 
-        def fake_and_condition(ge: Dict[str, TensorDict], x: Tensor,
-                               z: Tensor) -> Tuple[Tensor, ...]:
-            fake, c = self.fake(ge, buffers, x, z)
-            return (fake, ) if c is None else (fake, c)
-
-        def g_loss(ge: Dict[str, TensorDict], d: TensorDict, real: Tensor,
-                   noise: Dict[str, Tensor]) -> Tensor:
-            return self.g_objective(ge, buffers, d, real, real, noise)
+        def g_loss(ge: Dict[str, TensorDict], d: TensorDict, x: Tensor,
+                   label: Optional[Tensor], r: TensorDict) -> Tensor:
+            nets = Nets(modules, {**ge, D: d}, buffers, backend)
+            return objective.g_loss(nets, real=x, shots=x, label=label, rand=r)
 
         d_losses = []
-        for r in range(cfg.d_steps_per_g_step):
+        for r in range(self.cfg.d_steps_per_g_step):
             ge = {
                 n: params[n] if create_graph else detach_dict(params[n])
                 for n in gen
             }
-            fake, *c = mode.map(fake_and_condition, ge, real,
-                                mode.at(rand['z_d'], s, r))
+            rand_r = {k: v[r] for k, v in rand['d'].items()}
             grads, loss = mode.grad(d_loss, params[D],
-                                    (real, fake, mode.at(rand['alpha'], s,
-                                                         r), *c), create_graph)
+                                    (ge, task.images, task.label, rand_r),
+                                    create_graph)
             params[D], opt[D] = self._update(D, params[D], grads, rates, opt)
             d_losses.append(loss)
         d_in = params[D] if create_graph else detach_dict(params[D])
-        noise = {k: mode.at(rand[k], s) for k in ('z_g', 'z_g2') if k in rand}
         grads, loss = mode.grad(g_loss, {n: params[n]
-                                         for n in gen}, (d_in, real, noise),
+                                         for n in gen},
+                                (d_in, task.images, task.label, rand['g']),
                                 create_graph)
         for n in gen:
             params[n], opt[n] = self._update(n, params[n], grads[n], rates,
                                              opt)
-        return (TaskState(params, state.buffers,
-                          opt), torch.stack(d_losses, -1), loss)
+        return TaskState(params, buffers, opt), torch.stack(d_losses), loss
 
     def _update(self, name: str, params: TensorDict, grads: TensorDict,
                 rates: Rates,
@@ -364,11 +252,10 @@ class InnerLoop:
         return adam_update(params, grads, rates[name], opt[name],
                            self.cfg.betas, self.cfg.eps)
 
-    def _checkpointed_step(self, real: Tensor, state: TaskState,
-                           rand: TensorDict, s: int, rates: Rates,
-                           create_graph: bool
+    def _checkpointed_step(self, *, task: Task, state: TaskState, rand: Rand,
+                           rates: Rates, create_graph: bool
                            ) -> Tuple[TaskState, Tensor, Tensor]:
-        """:meth:`step` (one task) as one checkpointed autograd node."""
+        """:meth:`step` (eager) as one checkpointed autograd node."""
         steps = {n: o.step for n, o in state.opt.items()}
 
         def fn(tree):
@@ -378,8 +265,12 @@ class InnerLoop:
                 for n, (m, v) in moments.items()
             }
             new, d_loss, g_loss = self.step(
-                LOOP, real, TaskState(params, state.buffers, opt), rand, s,
-                rates_, create_graph)
+                task=task,
+                state=TaskState(params, state.buffers, opt),
+                rand=rand,
+                rates=rates_,
+                create_graph=create_graph,
+                mode=LOOP)
             new_steps.update({n: o.step for n, o in new.opt.items()})
             return (new.params, {
                 n: (o.m, o.v)
@@ -428,17 +319,16 @@ class InnerLoop:
 
     # ------------------------------------------------------------ a task
     def adapt(self,
-              real: Tensor,
-              rand: TensorDict,
+              task: Task,
+              rand: Rand,
               *,
               init: Optional[TaskState] = None,
               rates: Optional[Rates] = None,
-              create_graph: bool = False,
-              mode: Mode = LOOP) -> Adapted:
-        """Adapt to one task (``LOOP``) or to a chunk of tasks (``VMAP``).
+              create_graph: bool = False) -> Adapted:
+        """Adapt to one task.
 
-        With ``cfg.grad_checkpoint`` (second order, ``LOOP``) every inner
-        step is one checkpointed autograd node
+        With ``cfg.grad_checkpoint`` (second order, tasks in a loop) every
+        inner step is one checkpointed autograd node
         (:mod:`metagan_mm.core.step_checkpoint`): only the fast weights,
         Adam moments and learned rates between steps are kept for the outer
         backward pass; each step's activations and gradient graph are
@@ -446,22 +336,20 @@ class InnerLoop:
         by those tensors only, one more run of each step.
 
         Args:
-            real: ``[N, C, H, W]`` task images (``VMAP``: ``[T, N, ...]``).
-            rand: The task's randomness: :meth:`sample_randomness` indexed
-                at the task (``VMAP``: at the chunk of tasks).
+            task: The task's images (and label).
+            rand: The task's randomness (:meth:`randomness`).
             init: Initial fast weights and buffers per meta-module (default:
                 the modules' own; buffers are copied).
             rates: Learned rates ``module -> name -> tensor`` broadcastable
                 to the parameter (per-parameter or per-tensor); missing
                 names use ``cfg.g_lr`` / ``cfg.d_lr``.
-            create_graph: Second order if True.
-            mode: ``LOOP`` or ``VMAP`` (see
-                :class:`~metagan_mm.core.batching.TaskRunner`).
+            create_graph: Second order if True (unless the driver bound this
+                loop ``first_order``).
         """
-        if self._compiled:
-            mode = self._compiled_mode(mode, create_graph)
-        state = self._initial_state(init,
-                                    real.shape[0] if mode.batched else None)
+        create_graph = create_graph and not self.first_order
+        mode = self._compiled_mode(create_graph) if self._compiled \
+            else self.mode
+        state = self._initial_state(init)
         rates = {
             n: {
                 k: (rates or {}).get(n, {}).get(k, self.cfg.lr(n))
@@ -472,24 +360,23 @@ class InnerLoop:
         ckpt = not mode.batched and self.checkpointing(create_graph)
         d_losses, g_losses = [], []
         for s in range(self.cfg.steps):
+            kw = dict(
+                task=task,
+                state=state,
+                rand=tree_map(lambda v: v[s], rand),
+                rates=rates,
+                create_graph=create_graph)
             if ckpt:
-                state, d_loss, g_loss = self._checkpointed_step(
-                    real, state, rand, s, rates, create_graph)
+                state, d_loss, g_loss = self._checkpointed_step(**kw)
             else:
-                state, d_loss, g_loss = self.step(mode, real, state, rand, s,
-                                                  rates, create_graph)
+                state, d_loss, g_loss = self.step(mode=mode, **kw)
             d_losses.append(d_loss)
             g_losses.append(g_loss)
-        buffers = state.buffers
-        if mode.batched:  # shared by the tasks (vmap cannot update them)
-            n = real.shape[0]
-            buffers = tree_map(lambda v: v.unsqueeze(0).expand(n, *v.shape),
-                               buffers)
-        return Adapted(state.params, buffers, torch.cat(d_losses, -1),
-                       torch.stack(g_losses, -1))
+        return Adapted(state.params, state.buffers, torch.cat(d_losses),
+                       torch.stack(g_losses))
 
-    def _compiled_mode(self, mode: Mode, create_graph: bool) -> Mode:
-        """The compiled variant of ``mode`` (``cfg.compile``), or ``mode``
+    def _compiled_mode(self, create_graph: bool) -> Mode:
+        """The compiled variant of the mode (``cfg.compile``), or the mode
         with the reason it cannot be compiled logged once."""
         reason = None
         if create_graph:
@@ -499,54 +386,21 @@ class InnerLoop:
             reason = (f'the networks have {buffers}; compiled steps cover '
                       'buffer-free networks only')
         if reason is None:
-            return self._compiled[mode.batched]
+            return self._compiled[self.mode.batched]
         self.runner.note(f'metagan_mm: inner_loop.compile ignored, inner '
                          f'steps run eagerly: {reason}.')
-        return mode
+        return self.mode
 
-    def _initial_state(self, init: Optional[TaskState],
-                       num_tasks: Optional[int]) -> TaskState:
+    def _initial_state(self, init: Optional[TaskState]) -> TaskState:
+        """The meta-weights (or ``init``), with this task's own copy of the
+        buffers."""
         params = init.params if init is not None else self.meta_params()
         buffers = init.buffers if init is not None else {
             n: meta_buffers(m)
             for n, m in self.modules.items()
         }
-        opt = {n: AdamState() for n in params}
-        if num_tasks is None:  # each task adapts its own copy of the buffers
-            return TaskState({
-                n: OrderedDict(p)
-                for n, p in params.items()
-            }, tree_map(torch.clone, buffers), opt)
-        expand = lambda v: v.unsqueeze(0).expand(num_tasks, *v.shape)  # noqa
-        return TaskState(tree_map(expand, params), buffers, opt)
-
-    def adapt_tasks(self,
-                    tasks: Tensor,
-                    rand: TensorDict,
-                    rates: Optional[Rates] = None,
-                    create_graph: bool = False) -> Tuple[Adapted, bool]:
-        """Adapt to each of ``T`` tasks, batched as the runner decides.
-
-        Args:
-            tasks: ``[T, N, C, H, W]``.
-            rand: From :meth:`sample_randomness` (leading dim ``T``).
-            rates: See :meth:`adapt`.
-            create_graph: Second order if True.
-
-        Returns:
-            :class:`Adapted` with a leading task dim, and whether vmap ran.
-        """
-
-        def run(mode: Mode, real: Tensor, rand_c: TensorDict) -> Adapted:
-            out = self.adapt(
-                real,
-                rand_c,
-                rates=rates,
-                create_graph=create_graph,
-                mode=mode)
-            return out if mode.batched else tree_map(lambda v: v.unsqueeze(0),
-                                                     out)
-
-        return self.runner.run(
-            run, lambda a, b: tree_map(lambda x, y: torch.cat([x, y]), a, b),
-            tasks, rand)
+        return TaskState({
+            n: OrderedDict(p)
+            for n, p in params.items()
+        }, tree_map(torch.clone, buffers), {n: AdamState()
+                                            for n in params})

@@ -42,7 +42,7 @@ class FAMLGAN(ReptileGAN):
             (spectral norm, unconditional).
         encoder (dict, optional): Default ``FAMLEncoder`` (per image).
         inner_loop (dict, optional): Merged over :data:`FAML_INNER_LOOP`.
-        **kwargs: See :class:`~metagan_mm.models.BaseMetaGAN`.
+        **kwargs: See :class:`~metagan_mm.models.MetaGAN`.
     """
 
     def __init__(self,

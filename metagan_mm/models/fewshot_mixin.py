@@ -6,7 +6,7 @@ import torch
 from torch import Tensor
 from torch.utils._pytree import tree_map
 
-from metagan_mm.core import InnerLoop, TaskState
+from metagan_mm.core import InnerLoop, Task, TaskState
 from metagan_mm.core.inner_loop import E, G
 from metagan_mm.core.params import TensorDict, detach_dict
 
@@ -78,15 +78,11 @@ class FewShotMixin:
                 for n, m in modules
             })
         loop = self.inner_loop_with_steps(steps)
-        gen = torch.Generator().manual_seed(seed)
-        rand = {
-            k: v[0]
-            for k, v in loop.sample_randomness(1, support.shape[0],
-                                               gen).items()
-        }
+        rand = loop.randomness(support.shape[0],
+                               torch.Generator().manual_seed(seed))
         with torch.enable_grad():
             result = loop.adapt(
-                support.to(self.device),
+                Task(support.to(self.device)),
                 rand,
                 init=init,
                 rates=self.algorithm.adaptation_rates())
@@ -172,13 +168,11 @@ class FewShotMixin:
         for m in modules:
             m.eval()
         try:
-            condition = None
-            if E in params:
-                condition = self.inner_loop.encode(params[E], buffers[E]
-                                                   or None,
-                                                   support.to(self.device))
-            out = self.inner_loop.generate(params[G], buffers[G] or None,
-                                           noise, condition)
+            nets = self.inner_loop.nets(params, {
+                n: b
+                for n, b in buffers.items() if b
+            })
+            out = nets.generate(noise, nets.condition(support.to(self.device)))
         finally:
             for m, mode in zip(modules, was_training):
                 m.train(mode)

@@ -1,67 +1,69 @@
-"""Plain local-fusion GAN (the LoFGAN baseline): OpenMMLab glue."""
-from typing import Dict, Optional, Tuple
+"""Local-fusion GANs (the LoFGAN baseline, and meta-learned fusion):
+OpenMMLab glue."""
+from typing import Optional, Tuple
 
 import torch
-from mmagic.models.base_models import BaseGAN
-from mmengine import dist
-from mmengine.logging import MessageHub
-from mmengine.optim import OptimWrapperDict
-from torch import Tensor, nn
+from torch import Tensor
 
 from metagan_mm.architectures import FUSION_ARCHITECTURES
-from metagan_mm.core import MetaTrainingError
-from metagan_mm.core.algorithms.fusion import FusionTraining, task_noise
+from metagan_mm.core.fusion import FusionObjective
+from metagan_mm.core.inner_loop import G
+from metagan_mm.core.params import functional_call
 from metagan_mm.registry import MODELS
-from .base_meta_gan import BaseMetaGAN
-from .fewshot_mixin import FewShotMixin
+from .meta_gan import MetaGAN
 
-for _cls in FUSION_ARCHITECTURES:
+for _cls in FUSION_ARCHITECTURES + (FusionObjective, ):
     MODELS.register_module(module=_cls)
 
 
 @MODELS.register_module()
-class FusionGAN(FewShotMixin, BaseGAN):
-    """A local-fusion generator and a class-head discriminator trained
-    plainly on episodic tasks (LoFGAN's step,
-    :class:`~metagan_mm.core.algorithms.fusion.FusionTraining`).
+class FusionGAN(MetaGAN):
+    """A local-fusion generator and a class-head discriminator, trained by
+    any registered algorithm on LoFGAN's losses
+    (:class:`~metagan_mm.core.fusion.FusionObjective`).
 
-    Every iteration takes one D step then one G step on the meta-batch of
-    tasks (``[T, N, C, H, W]``; all ``N`` images of a task are its shots;
-    ``data_samples`` give each task's ``class_idx``, its seen class, and
-    ``task_index``, which seeds its fusion noise). Gradients are averaged
-    across ranks before each step, so ``W`` ranks of ``T`` tasks equal one
-    rank of ``W * T``.
+    The default algorithm, ``Pooled``, is plain fusion training (the
+    LoFGAN baseline): every iteration one D and one G gradient step, both
+    at the current weights, on one fusion of each task's shots against all
+    its images (labelled with the task's seen class, ``class_idx``).
+    ``algorithm=dict(type='Reptile')`` (or MAML, MetaSGD) meta-learns the
+    same nets, adapting them on each task with the same objective.
 
     Few-shot generation (:meth:`generate_adapted`, the test loop,
     ``tools/generate.py``) fuses the K shots of a new class; with
-    ``steps > 0`` it first fine-tunes copies of G and D on them
-    (:meth:`FusionTraining.finetune`).
+    ``steps > 0`` the nets are first adapted on the K shots by the inner
+    loop (``model.inner_loop``: steps, rates, Adam) with the objective
+    without its class terms (an unseen class has no row in D's class head).
 
     Args:
         generator (dict): A ``LocalFusionGenerator`` config.
         discriminator (dict): A ``ClassHeadResNetDiscriminator`` config
             (``num_classes``: the seen classes of the training split).
-        data_preprocessor (dict, optional): mmagic ``DataPreprocessor``.
-        losses (dict, optional): Loss weights
-            (:class:`~metagan_mm.core.fusion.FusionLosses` fields).
-        finetune_lr (float): Adam learning rate of few-shot fine-tuning.
-        steps (int): Default fine-tuning steps of few-shot generation (0:
-            fuse the shots with the trained weights).
-        seed (int): Seed of the per-task fusion noise.
+        algorithm (dict): A registered algorithm (default ``Pooled``).
+        objective (dict): Default ``FusionObjective`` (LoFGAN's weights).
+        fewshot_steps (int): Adaptation steps of few-shot generation when
+            none are given (0: fuse the shots with the trained weights).
+        **kwargs: :class:`~metagan_mm.models.MetaGAN` arguments
+            (``data_preprocessor``, ``inner_loop``, ``seed``...).
     """
 
     def __init__(self,
                  generator: dict,
                  discriminator: dict,
-                 data_preprocessor: Optional[dict] = None,
-                 losses: Optional[dict] = None,
-                 finetune_lr: float = 1e-4,
-                 steps: int = 0,
-                 seed: int = 0) -> None:
+                 algorithm: Optional[dict] = None,
+                 objective: Optional[dict] = None,
+                 fewshot_steps: int = 0,
+                 **kwargs) -> None:
         super().__init__(
-            generator=generator,
-            discriminator=discriminator,
-            data_preprocessor=data_preprocessor)
+            generator,
+            discriminator,
+            algorithm=algorithm or dict(type='Pooled'),
+            objective=objective or dict(type='FusionObjective'),
+            **kwargs)
+        self.fewshot_steps = fewshot_steps
+
+    def check_networks(self) -> None:
+        """Fusion networks whose image shapes agree."""
         for role, net in (('generator', self.generator), ('discriminator',
                                                           self.discriminator)):
             if not isinstance(net, FUSION_ARCHITECTURES):
@@ -75,101 +77,28 @@ class FusionGAN(FewShotMixin, BaseGAN):
                 f'but the discriminator takes '
                 f'{self.discriminator.input_shape}; use the same scale and '
                 'channels.')
-        self.algorithm = FusionTraining(**(losses or {}))
-        self.finetune_lr = finetune_lr
-        self.steps = steps
-        self.seed = seed
 
     @property
     def image_shape(self) -> Tuple[int, int, int]:
         """``(C, H, W)`` of shots and generations."""
         return self.generator.input_shape
 
-    # ------------------------------------------------------------ training
-    def _labels(self, samples: list, num_tasks: int) -> Tensor:
-        if not samples or 'class_idx' not in samples[0].metainfo:
+    def _labels(self, samples: Optional[list]) -> Optional[Tensor]:
+        """The tasks' seen classes, checked against D's class head."""
+        labels = MetaGAN._labels(samples)
+        if labels is None:
             raise ValueError(
-                'FusionGAN needs each task\'s class_idx (its seen class): '
+                "FusionGAN needs each task's class_idx (its seen class): "
                 "use EpisodicDataset with collate_fn=dict(type='episodic_"
                 "collate').")
-        labels = torch.tensor(
-            [int(s.metainfo['class_idx']) for s in samples[:num_tasks]],
-            device=self.device)
         classes = self.discriminator.num_classes
         if int(labels.max()) >= classes:
             raise ValueError(
                 f'class_idx {int(labels.max())} is out of range for the '
-                f'discriminator\'s num_classes={classes}; set '
+                f"discriminator's num_classes={classes}; set "
                 'model.discriminator.num_classes to the number of classes '
                 'of the training split.')
         return labels
-
-    def _step(self, wrapper, module: nn.Module, loss: Tensor) -> None:
-        """Backward, average the gradients across ranks, step."""
-        wrapper.backward(loss)
-        if dist.get_world_size() > 1:
-            for p in module.parameters():
-                if p.grad is not None:
-                    dist.all_reduce(p.grad, op='mean')
-        wrapper.step()
-        wrapper.zero_grad()
-
-    def train_step(self, data: dict,
-                   optim_wrapper: OptimWrapperDict) -> Dict[str, Tensor]:
-        """One D step, then one G step, on the tasks in ``data``."""
-        curr_iter = MessageHub.get_current_instance().get_info('iter') or 0
-        samples = data.get('data_samples')
-        tasks = self.data_preprocessor(data, True)['inputs']
-        if tasks.dim() != 5:
-            raise ValueError(
-                'FusionGAN expects a meta-batch of tasks shaped [tasks, '
-                f'images, C, H, W], got {tuple(tasks.shape)}. Use '
-                "EpisodicDataset with collate_fn=dict(type='episodic_collate')"
-                '.')
-        labels = self._labels(samples, tasks.shape[0])
-        noise = task_noise(
-            self.generator,
-            BaseMetaGAN._task_indices(samples, tasks.shape[0], curr_iter),
-            tasks.shape[1], self.seed)
-        logs = {}
-        steps = (('discriminator', self.algorithm.d_loss, self.discriminator,
-                  self.generator), ('generator', self.algorithm.g_loss,
-                                    self.generator, self.discriminator))
-        for name, loss_fn, module, other in steps:
-            wrapper = optim_wrapper[name]
-            other.requires_grad_(False)  # only the stepped net's gradients
-            try:
-                with wrapper.optim_context(module):
-                    loss, terms = loss_fn(self.generator, self.discriminator,
-                                          tasks, labels, noise[name[0]])
-            finally:
-                other.requires_grad_(True)
-            if not torch.isfinite(loss):
-                raise MetaTrainingError(
-                    f'iteration {curr_iter + 1}: the {name} loss is not '
-                    f'finite ({ {k: float(v) for k, v in terms.items()} }). '
-                    'The weights were not updated and the last checkpoint '
-                    'is intact. Lower the learning rates or check the data.')
-            self._step(wrapper, module, loss)
-            logs.update({f'loss_{k}': v for k, v in terms.items()})
-        return logs
-
-    # ------------------------------------------------------------ few-shot
-    def adapt(self,
-              support: Tensor,
-              steps: Optional[int] = None,
-              seed: int = 0) -> nn.Module:
-        """The generator for ``support`` (``[K, C, H, W]`` in ``[-1, 1]``):
-        the trained one for ``steps=0``, else a copy fine-tuned on the
-        shots for ``steps`` D and G updates (the trained weights are
-        unchanged)."""
-        steps = self.steps if steps is None else steps
-        if steps == 0:
-            return self.generator
-        return self.algorithm.finetune(self.generator, self.discriminator,
-                                       support.to(self.device), steps,
-                                       self.finetune_lr,
-                                       torch.Generator().manual_seed(seed))
 
     @torch.no_grad()
     def generate_adapted(self,
@@ -186,9 +115,9 @@ class FusionGAN(FewShotMixin, BaseGAN):
         Args:
             support (Tensor): ``[K, C, H, W]`` normalised shots.
             num (int): Images to generate.
-            steps (int, optional): Fine-tuning steps (default
-                ``model.steps``).
-            seed (int): Seed of fine-tuning and fusion noise.
+            steps (int, optional): Adaptation steps on the shots (default
+                ``fewshot_steps``).
+            seed (int): Seed of adaptation and fusion noise.
 
         Returns:
             Tensor: ``[num, C, H, W]``.
@@ -197,15 +126,17 @@ class FusionGAN(FewShotMixin, BaseGAN):
             raise ValueError(
                 f'support must be [K, {", ".join(map(str, self.image_shape))}'
                 f'], got {tuple(support.shape)}.')
-        generator = self.adapt(support, steps, seed)
-        k = support.shape[0]
-        noise = generator.sample_noise(num, k,
-                                       torch.Generator().manual_seed(seed + 1),
-                                       self.device)
-        shots = support.to(self.device)[None].expand(num, *support.shape)
-        was_training = generator.training
-        generator.eval()
+        steps = self.fewshot_steps if steps is None else steps
+        support = support.to(self.device)
+        params, buffers = self.adapt(support, steps, seed)
+        noise = self.generator.sample_noise(
+            num, support.shape[0],
+            torch.Generator().manual_seed(seed + 1), self.device)
+        shots = support[None].expand(num, *support.shape)
+        was_training = self.generator.training
+        self.generator.eval()
         try:
-            return generator(shots, noise)[0]
+            return functional_call(self.generator, params[G], buffers[G]
+                                   or None, (shots, noise))[0]
         finally:
-            generator.train(was_training)
+            self.generator.train(was_training)

@@ -1,12 +1,12 @@
 """Reptile meta-GAN (FIGR)."""
-from metagan_mm.core import MetaAlgorithm, Reptile
 from metagan_mm.registry import MODELS
-from .base_meta_gan import BaseMetaGAN
+from .meta_gan import MetaGAN
 
 
 @MODELS.register_module()
-class ReptileGAN(BaseMetaGAN):
-    """Reptile over a GAN, as in FIGR (Clouâtre and Demers, 2019).
+class ReptileGAN(MetaGAN):
+    """Reptile over a GAN, as in FIGR (Clouâtre and Demers, 2019):
+    ``MetaGAN`` with ``algorithm=dict(type='Reptile')``.
 
     Per meta-iteration a copy of G and D is adapted to each task of the
     meta-batch (all ``N`` images of the task are used), then the
@@ -15,9 +15,7 @@ class ReptileGAN(BaseMetaGAN):
     not the gradient of an objective w.r.t. inner learning rates, so it does
     not learn them; use :class:`MetaSGDGAN` for learned rates.
 
-    Args: see :class:`BaseMetaGAN`.
+    Args: see :class:`MetaGAN`.
     """
 
-    def build_algorithm(self) -> MetaAlgorithm:
-        """Reptile needs no options."""
-        return Reptile()
+    algorithm_type = 'Reptile'

@@ -1,11 +1,15 @@
 """Toy networks and helpers shared by the core tests (import them from here:
 several test folders have a conftest module)."""
+import dataclasses
 from typing import Dict, Tuple
 
 import torch
 from torch import Tensor, nn
+from torch.utils._pytree import tree_map
 
-from metagan_mm.core import InnerLoop, InnerLoopConfig
+from metagan_mm.architectures import ConditionalNet
+from metagan_mm.core import (InnerLoop, InnerLoopConfig, Reptile, Task,
+                             draw_randomness)
 
 
 class ToyG(nn.Module):
@@ -133,6 +137,41 @@ def max_diff(a: Dict[str, Tensor], b: Dict[str, Tensor]) -> float:
     return max(float((a[k] - b[k]).detach().abs().max()) for k in a)
 
 
+def loop_randomness(loop: InnerLoop, num_tasks: int, n: int, gen=None):
+    """Inner-loop randomness of ``num_tasks`` tasks (leading dim ``T``),
+    as Reptile's driver takes it (``{'inner': ...}``)."""
+    return draw_randomness(Reptile(), loop, num_tasks, n, gen)
+
+
+def adapt_tasks(loop: InnerLoop, tasks: Tensor, rand, create_graph=False):
+    """Adapt to each task through the loop's task runner: the adapted
+    weights with a leading task dim, and whether vmap ran."""
+
+    def run(mode, part, r):
+        view = loop.bound(mode)
+
+        def adapt(task, rand):
+            return view.adapt(task, rand['inner'], create_graph=create_graph)
+
+        if mode.batched:
+            return torch.func.vmap(adapt)(part, r)
+        return tree_map(lambda v: v.unsqueeze(0), adapt(part, r))
+
+    def cat(a, b):
+        return tree_map(lambda x, y: torch.cat([x, y]), a, b)
+
+    return loop.runner.run(run, cat, Task(tasks), rand)
+
+
+def assert_same_losses(a, b, atol: float) -> None:
+    """Every loss of two MetaResults agrees within ``atol``."""
+    for f in dataclasses.fields(a.losses):
+        x, y = getattr(a.losses, f.name), getattr(b.losses, f.name)
+        assert (x is None) == (y is None), f.name
+        if x is not None:
+            assert torch.allclose(x, y, atol=atol), f.name
+
+
 def grads_of(res) -> Tuple[Dict[str, Tensor], Dict[str, Tensor]]:
     """(G, D) meta-gradients of a MetaResult."""
     return res.grads['generator'], res.grads['discriminator']
@@ -158,7 +197,7 @@ class ToyE(nn.Module):
         return emb.mean(0) if self.pooled else emb
 
 
-class ToyCondG(nn.Module):
+class ToyCondG(ConditionalNet):
     """Generator of ``[N, 1, 2, 2]`` images from noise and a condition."""
 
     def __init__(self, noise_size: int = 3, condition_size: int = 2) -> None:
@@ -169,11 +208,11 @@ class ToyCondG(nn.Module):
             nn.Linear(6, 4))
 
     def forward(self, z: Tensor, c: Tensor) -> Tensor:
-        c = c.expand(z.shape[0], -1) if c.dim() == 1 else c
+        c = self.condition_rows(c, z.shape[0])
         return self.net(torch.cat([c, z], 1)).reshape(z.shape[0], 1, 2, 2)
 
 
-class ToyProjD(ToyD):
+class ToyProjD(ConditionalNet, ToyD):
     """``ToyD`` plus a projection term ``<V c, x>``."""
 
     def __init__(self, condition_size: int = 2) -> None:
@@ -182,7 +221,7 @@ class ToyProjD(ToyD):
         self.embed = nn.Linear(condition_size, 4, bias=False)
 
     def forward(self, x: Tensor, c: Tensor) -> Tensor:
-        c = c.expand(x.shape[0], -1) if c.dim() == 1 else c
+        c = self.condition_rows(c, x.shape[0])
         proj = (self.embed(c) * x.flatten(1)).sum(1, keepdim=True)
         return super().forward(x) + proj
 

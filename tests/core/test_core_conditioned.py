@@ -3,12 +3,13 @@ import copy
 
 import pytest
 import torch
-from core_helpers import (ToyCondG, ToyE, ToyG, make_conditioned_loop,
-                          max_diff, toy_tasks)
+from core_helpers import (ToyCondG, ToyE, ToyG, assert_same_losses,
+                          make_conditioned_loop, max_diff, toy_tasks)
 
 from metagan_mm.core import (MAML, InnerLoop, InnerLoopConfig, MetaSGD,
-                             Reptile, check_pair, gan_losses)
-from metagan_mm.core.inner_loop import E, condition_for
+                             Reptile, Task, check_pair, draw_randomness,
+                             gan_losses, meta_gradients)
+from metagan_mm.core.inner_loop import E
 
 K, N, T = 3, 5, 3
 
@@ -27,9 +28,9 @@ def algorithms(loop):
 def run(name, mode, gen_seed=7, **cfg):
     loop = make_conditioned_loop(mode=mode, **cfg)
     alg = algorithms(loop)[name]
-    rand = alg.sample_randomness(loop, T, N,
-                                 torch.Generator().manual_seed(gen_seed))
-    return alg.meta_gradients(loop, toy_tasks(T, N), rand)
+    rand = draw_randomness(alg, loop, T, N,
+                           torch.Generator().manual_seed(gen_seed))
+    return meta_gradients(alg, loop, toy_tasks(T, N), rand)
 
 
 @pytest.mark.parametrize('name',
@@ -55,8 +56,7 @@ def test_batched_equals_sequential(name, cfg):
         assert max_diff(batched.grads[module], looped.grads[module]) < 1e-5
     enc = torch.cat([g.flatten() for g in batched.grads[E].values()])
     assert enc.abs().max() > 1e-6  # the encoder is meta-trained
-    for key in batched.logs:
-        assert torch.allclose(batched.logs[key], looped.logs[key], atol=1e-5)
+    assert_same_losses(batched, looped, atol=1e-5)
 
 
 def test_meta_sgd_learns_encoder_rates():
@@ -64,8 +64,8 @@ def test_meta_sgd_learns_encoder_rates():
     alg = MetaSGD(loop, K)
     assert set(
         alg.inner_rates.rates()) == {'generator', 'discriminator', 'encoder'}
-    rand = alg.sample_randomness(loop, T, N, torch.Generator().manual_seed(1))
-    res = alg.meta_gradients(loop, toy_tasks(T, N), rand)
+    rand = draw_randomness(alg, loop, T, N, torch.Generator().manual_seed(1))
+    res = meta_gradients(alg, loop, toy_tasks(T, N), rand)
     rate_grads = res.grads['inner_rates']
     enc = [v for k, v in rate_grads.items() if k.startswith('e.')]
     assert len(enc) == len(list(loop.encoder.parameters()))
@@ -82,11 +82,12 @@ def _hand_reptile(loop, tasks, rand):
             copy.deepcopy(m)
             for m in (loop.generator, loop.discriminator, loop.encoder))
         x = tasks[t]
-        z_d, z_g = rand['z_d'][t, 0, 0], rand['z_g'][t, 0]
+        z_d = rand['inner']['d']['z'][t, 0, 0]
+        z_g = rand['inner']['g']['z'][t, 0]
         with torch.enable_grad():
             c = e(x).detach()
             fake = g(z_d, c).detach()
-            loss_d = gan_losses.d_loss(cfg.loss, d, x, fake)
+            loss_d = gan_losses.d_loss(cfg.loss, d, real=x, fake=fake)
             grads = torch.autograd.grad(loss_d, list(d.parameters()))
             with torch.no_grad():
                 for p, gr in zip(d.parameters(), grads):
@@ -115,8 +116,8 @@ def _hand_reptile(loop, tasks, rand):
 def test_reptile_over_three_modules_equals_hand_computation(gen):
     loop = make_conditioned_loop(steps=1, loss='nonsaturating', mode='loop')
     tasks = toy_tasks(2, 4)
-    rand = Reptile().sample_randomness(loop, 2, 4, gen)
-    res = Reptile().meta_gradients(loop, tasks, rand)
+    rand = draw_randomness(Reptile(), loop, 2, 4, gen)
+    res = meta_gradients(Reptile(), loop, tasks, rand)
     expected = _hand_reptile(loop, tasks, rand)
     for module in ('generator', 'discriminator', 'encoder'):
         assert max_diff(res.grads[module], expected[module]) < 1e-6
@@ -138,16 +139,16 @@ def test_faml_losses_inner_loop_reconstructs_and_changes_every_module(gen):
         mode_seeking_weight=0.01,
         mode='loop')
     x = toy_tasks(1, 4)[0]
-    rand = {k: v[0] for k, v in loop.sample_randomness(1, 4, gen).items()}
+    rand = loop.randomness(4, gen)
 
     def l1(params):
         with torch.no_grad():
-            c = loop.encode(params['encoder'], {}, x)
-            fake = loop.generate(params['generator'], {}, rand['z_g'][0], c)
+            nets = loop.nets(params, {})
+            fake = nets.generate(rand['g']['z'][0], nets.condition(x))
         return float((fake - x).abs().mean())
 
     before = loop.meta_params()
-    res = loop.adapt(x, rand)
+    res = loop.adapt(Task(x), rand)
     assert l1(res.params) < 0.7 * l1(before)
     assert res.g_losses[-1] < res.g_losses[0]
     for name in ('generator', 'discriminator', 'encoder'):
@@ -155,13 +156,15 @@ def test_faml_losses_inner_loop_reconstructs_and_changes_every_module(gen):
     assert torch.isfinite(res.d_losses).all()
 
 
-def test_condition_for_cycles_per_image_conditions():
+def test_condition_rows_cycle_per_image_conditions():
+    net = ToyCondG(3, 2)
     c = torch.arange(6.).reshape(3, 2)
     assert torch.equal(
-        condition_for(c, 5)[:, 0], torch.tensor([0., 2, 4, 0, 2]))
-    assert condition_for(c[0], 5) is not None
-    assert condition_for(c[0], 5).shape == (2, )
-    assert condition_for(None, 5) is None
+        net.condition_rows(c, 5)[:, 0], torch.tensor([0., 2, 4, 0, 2]))
+    assert torch.equal(net.condition_rows(c[0], 5), c[0].expand(5, 2))
+    assert torch.equal(net.condition_rows(c[:1], 5), c[:1].expand(5, 2))
+    with pytest.raises(ValueError, match=r'condition must be \[2\]'):
+        net.condition_rows(torch.zeros(5, 3), 5)
 
 
 def test_losses_need_an_encoder():

@@ -77,5 +77,5 @@ def test_ragan_generator_loss_needs_real_scores():
     expected = gan_losses.ragan_g_loss(real, fake)
     assert torch.allclose(gan_losses.g_loss('ragan', fake, real), expected)
     assert torch.allclose(
-        gan_losses.d_loss('ragan', lambda x: x, real, fake),
+        gan_losses.d_loss('ragan', lambda x: x, real=real, fake=fake),
         gan_losses.ragan_d_loss(real, fake))

@@ -7,8 +7,8 @@ from core_helpers import ToyD, ToyG, make_loop, max_diff, toy_tasks
 from torch import nn
 
 from metagan_mm.architectures import FIGRDCGANDiscriminator, FIGRDCGANGenerator
-from metagan_mm.core import MAML, InnerLoop, InnerLoopConfig, MetaSGD
-from metagan_mm.core.batching import LOOP
+from metagan_mm.core import (MAML, InnerLoop, InnerLoopConfig, MetaSGD, Task,
+                             draw_randomness, meta_gradients)
 from metagan_mm.core.params import index_dict
 
 K, N, T = 3, 5, 2
@@ -22,17 +22,17 @@ def test_checkpointed_maml_equals_plain(gen, optimizer, dawson):
     ckpt = make_loop(mode='loop', grad_checkpoint=True, **cfg)
     alg = MAML(K, separate_disc_adaptation=dawson)
     tasks = toy_tasks(T, N)
-    rand = alg.sample_randomness(plain, T, N, generator=gen)
-    out0 = alg.meta_gradients(plain, tasks, rand)
-    out1 = alg.meta_gradients(ckpt, tasks, rand)
+    rand = draw_randomness(alg, plain, T, N, gen)
+    out0 = meta_gradients(alg, plain, tasks, rand)
+    out1 = meta_gradients(alg, ckpt, tasks, rand)
     # same forward values; the backward sums in another order (rounding)
-    assert torch.equal(out0.logs['inner_d_loss'], out1.logs['inner_d_loss'])
-    assert torch.equal(out0.logs['outer_g_loss'], out1.logs['outer_g_loss'])
+    assert torch.equal(out0.losses.inner_d, out1.losses.inner_d)
+    assert torch.equal(out0.losses.outer_g, out1.losses.outer_g)
     for module in ('generator', 'discriminator'):
         assert max_diff(out0.grads[module], out1.grads[module]) <= 1e-6
-    assert out0.logs['inner_d_loss'].shape == ((12, ) if dawson else (6, ))
+    assert out0.losses.inner_d.shape == ((12, ) if dawson else (6, ))
     # and it is really second order: first order differs
-    g_fo = MAML(K, first_order=True).meta_gradients(ckpt, tasks, rand).grads
+    g_fo = meta_gradients(MAML(K, first_order=True), ckpt, tasks, rand).grads
     assert max_diff(g_fo['generator'], out1.grads['generator']) > 1e-4
 
 
@@ -47,8 +47,8 @@ def test_checkpointed_meta_sgd_rate_gradients_equal_plain(gen):
             grad_checkpoint=ck,
             mode='loop')
         alg = MetaSGD(loop, K, first_order=False)
-        rand = alg.sample_randomness(loop, T, N, generator=gen.manual_seed(4))
-        outs.append(alg.meta_gradients(loop, toy_tasks(T, N), rand))
+        rand = draw_randomness(alg, loop, T, N, gen.manual_seed(4))
+        outs.append(meta_gradients(alg, loop, toy_tasks(T, N), rand))
     assert max_diff(outs[0].grads['generator'],
                     outs[1].grads['generator']) <= 1e-6
     rate_grads = [out.grads['inner_rates'] for out in outs]
@@ -90,8 +90,8 @@ def _graph_saved_bytes(*outputs):
 
 
 def _held_bytes(loop, alg, tasks, rand):
-    logs = alg.task(loop, LOOP, tasks[0], index_dict(rand, 0)).logs
-    return _graph_saved_bytes(logs['outer_d_loss'], logs['outer_g_loss'])
+    losses = alg.task(loop, Task(tasks[0]), index_dict(rand, 0)).losses
+    return _graph_saved_bytes(losses.outer_d, losses.outer_g)
 
 
 def test_checkpointing_holds_less_for_the_outer_backward():
@@ -111,8 +111,8 @@ def test_checkpointing_holds_less_for_the_outer_backward():
                 g_lr=1e-3,
                 d_lr=1e-3,
                 grad_checkpoint=ck))
-        rand = alg.sample_randomness(
-            loop, 1, 12, generator=torch.Generator().manual_seed(0))
+        rand = draw_randomness(alg, loop, 1, 12,
+                               torch.Generator().manual_seed(0))
         held[ck] = _held_bytes(loop, alg, tasks, rand)
     assert held[True] < 0.5 * held[False], held
 
@@ -141,10 +141,10 @@ def test_checkpointing_skipped_with_buffers_and_noted(gen):
             loss='nonsaturating'))  # batch_norm has no 3rd derivative (GP)
     alg = MAML(K)
     tasks = toy_tasks(T, N)
-    rand = alg.sample_randomness(loop, T, N, generator=gen)
+    rand = draw_randomness(alg, loop, T, N, gen)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
-        alg.meta_gradients(loop, tasks, rand)
+        meta_gradients(alg, loop, tasks, rand)
     msgs = [str(w.message) for w in caught]
     assert any('grad_checkpoint ignored' in m and 'pre.running_mean' in m
                for m in msgs), msgs
@@ -155,16 +155,16 @@ def test_checkpointing_runs_tasks_sequentially_with_a_note(gen):
     loop = make_loop(steps=2, grad_checkpoint=True)
     alg = MAML(K)
     tasks = toy_tasks(T, N)
-    rand = alg.sample_randomness(loop, T, N, generator=gen)
+    rand = draw_randomness(alg, loop, T, N, gen)
     with pytest.warns(
             RuntimeWarning,
             match='grad_checkpoint=True runs the '
             'tasks sequentially'):
-        out = alg.meta_gradients(loop, tasks, rand)
+        out = meta_gradients(alg, loop, tasks, rand)
     assert out.batched is False
     # first order keeps no inner graph: nothing to checkpoint, vmap as usual
     assert not loop.checkpointing(False)
-    assert MAML(K, first_order=True).meta_gradients(loop, tasks, rand).batched
+    assert meta_gradients(MAML(K, first_order=True), loop, tasks, rand).batched
 
 
 def test_grad_checkpoint_must_be_bool():
@@ -190,8 +190,8 @@ def test_checkpointed_step_replays_the_random_numbers_it_drew(gen):
                 batching=dict(mode='loop')))
         alg = MAML(K)
         tasks = toy_tasks(1, N)
-        rand = alg.sample_randomness(loop, 1, N, generator=gen.manual_seed(3))
+        rand = draw_randomness(alg, loop, 1, N, gen.manual_seed(3))
         torch.manual_seed(1)
-        grads[ck] = alg.meta_gradients(loop, tasks, rand).grads
+        grads[ck] = meta_gradients(alg, loop, tasks, rand).grads
     for module in ('generator', 'discriminator'):
         assert max_diff(grads[True][module], grads[False][module]) <= 1e-6

@@ -6,22 +6,30 @@ from pathlib import Path
 
 import pytest
 import torch
-from core_helpers import (ToyD, ToyG, assert_bitwise_equal, make_loop,
-                          max_diff, snapshot, toy_tasks)
+from core_helpers import (ToyD, ToyG, adapt_tasks, assert_bitwise_equal,
+                          loop_randomness, make_loop, max_diff, snapshot,
+                          toy_tasks)
 from torch import nn
+from torch.utils._pytree import tree_map
 
 from metagan_mm.architectures import FIGRDCGANDiscriminator, FIGRDCGANGenerator
-from metagan_mm.core import InnerLoop, InnerLoopConfig, Reptile, gan_losses
+from metagan_mm.core import (InnerLoop, InnerLoopConfig, Reptile, Task,
+                             gan_losses, meta_gradients)
 from metagan_mm.core.params import functional_call, meta_params
 
 
 def test_randomness_shapes(gen):
     loop = make_loop(steps=3, d_steps_per_g_step=2)
-    rand = loop.sample_randomness(4, 5, generator=gen)
-    assert rand['z_d'].shape == (4, 3, 2, 5, 3)
-    assert rand['alpha'].shape == (4, 3, 2, 5)
-    assert rand['z_g'].shape == (4, 3, 5, 3)
-    assert float(rand['alpha'].min()) >= 0 and float(rand['alpha'].max()) <= 1
+    one = loop.randomness(5, gen)
+    assert one['d']['z'].shape == (3, 2, 5, 3)
+    assert one['d']['alpha'].shape == (3, 2, 5)
+    assert one['g']['z'].shape == (3, 5, 3)
+    rand = loop_randomness(loop, 4, 5, gen)['inner']
+    assert rand['d']['z'].shape == (4, 3, 2, 5, 3)
+    assert rand['d']['alpha'].shape == (4, 3, 2, 5)
+    assert rand['g']['z'].shape == (4, 3, 5, 3)
+    alpha = rand['d']['alpha']
+    assert float(alpha.min()) >= 0 and float(alpha.max()) <= 1
 
 
 @pytest.mark.parametrize('optimizer', ['sgd', 'adam'])
@@ -30,16 +38,14 @@ def test_meta_weights_untouched(gen, optimizer, create_graph):
     loop = make_loop(optimizer=optimizer)
     before = snapshot(loop.generator, loop.discriminator)
     tasks = toy_tasks(3, 4)
-    rand = loop.sample_randomness(3, 4, generator=gen)
-    res, batched = loop.adapt_tasks(tasks, rand, create_graph=create_graph)
-    res_s, batched_s = loop.replace(batching=dict(mode='loop')).adapt_tasks(
-        tasks, rand, create_graph=create_graph)
+    rand = loop_randomness(loop, 3, 4, gen)
+    res, batched = adapt_tasks(loop, tasks, rand, create_graph)
+    res_s, batched_s = adapt_tasks(
+        loop.replace(batching=dict(mode='loop')), tasks, rand, create_graph)
     assert batched and not batched_s
     res_1 = loop.adapt(
-        tasks[0], {
-            k: v[0]
-            for k, v in rand.items()
-        },
+        Task(tasks[0]),
+        tree_map(lambda v: v[0], rand['inner']),
         create_graph=create_graph)
     if create_graph:  # also backprop into the meta weights
         sum(v.sum() for v in res.params['generator'].values()).backward()
@@ -62,14 +68,11 @@ def test_sgd_step_matches_formula(gen):
     """One D then one G SGD step on linear nets, wgan without GP."""
     loop = make_loop(hidden=0, steps=1, g_lr=0.1, d_lr=0.2, gp_weight=0.0)
     real = toy_tasks(1, 4)[0]
-    rand = {
-        k: v[0]
-        for k, v in loop.sample_randomness(1, 4, generator=gen).items()
-    }
-    res = loop.adapt(real, rand)
+    rand = loop.randomness(4, gen)
+    res = loop.adapt(Task(real), rand)
     a, c = loop.generator.net.weight, loop.generator.net.bias
     w = loop.discriminator.net.weight
-    z_d, z_g = rand['z_d'][0, 0], rand['z_g'][0]
+    z_d, z_g = rand['d']['z'][0, 0], rand['g']['z'][0]
     fake_mean = (z_d @ a.T + c).mean(0)
     w1 = w - 0.2 * (fake_mean - real.flatten(1).mean(0))
     a1 = a + 0.1 * w1.T @ z_g.mean(0, keepdim=True)
@@ -83,11 +86,8 @@ def test_sgd_step_matches_formula(gen):
 def test_learned_rates_replace_cfg_lr(gen):
     loop = make_loop(hidden=0, steps=1, g_lr=0.1, d_lr=0.2, gp_weight=0.0)
     real = toy_tasks(1, 4)[0]
-    rand = {
-        k: v[0]
-        for k, v in loop.sample_randomness(1, 4, generator=gen).items()
-    }
-    base = loop.adapt(real, rand)
+    rand = loop.randomness(4, gen)
+    base = loop.adapt(Task(real), rand)
     d0 = meta_params(loop.discriminator)
     # per-tensor scalar 0.4 for D weight (= 2x cfg) and zero for G entirely
     d_lrs = {'net.weight': torch.tensor(0.4)}
@@ -96,7 +96,7 @@ def test_learned_rates_replace_cfg_lr(gen):
         for k, v in meta_params(loop.generator).items()
     }
     res = loop.adapt(
-        real, rand, rates={
+        Task(real), rand, rates={
             'generator': g_lrs,
             'discriminator': d_lrs
         })
@@ -121,11 +121,7 @@ def test_adaptation_lowers_task_losses():
             loss='nonsaturating'))
     gen = torch.Generator().manual_seed(0)
     real = torch.rand(8, 1, 32, 32, generator=gen) * 2 - 1
-    rand = {
-        k: v[0]
-        for k, v in loop.sample_randomness(1, 8, generator=gen).items()
-    }
-    res = loop.adapt(real, rand)
+    res = loop.adapt(Task(real), loop.randomness(8, gen))
     g0, d0 = meta_params(g), meta_params(d)
     res_g, res_d = res.params['generator'], res.params['discriminator']
     z = torch.randn(8, 16, generator=gen)
@@ -134,9 +130,11 @@ def test_adaptation_lowers_task_losses():
 
         def d_task_loss(dp):
             return float(
-                gan_losses.d_loss('nonsaturating',
-                                  lambda x: functional_call(d, dp, None, x),
-                                  real, fake0))
+                gan_losses.d_loss(
+                    'nonsaturating',
+                    lambda x: functional_call(d, dp, None, x),
+                    real=real,
+                    fake=fake0))
 
         def g_task_loss(gp):
             fake = functional_call(g, gp, None, z)
@@ -167,12 +165,12 @@ def test_batchnorm_falls_back_once_and_keeps_meta_buffers(gen):
         g, d, InnerLoopConfig(steps=2, optimizer='sgd', g_lr=0.05, d_lr=0.05))
     before = snapshot(g, d)
     tasks = toy_tasks(3, 4)
-    rand = loop.sample_randomness(3, 4, generator=gen)
+    rand = loop_randomness(loop, 3, 4, gen)
     with pytest.warns(RuntimeWarning, match='BatchNorm1d.*running statistics'):
-        res, _ = loop.adapt_tasks(tasks, rand)
+        res, _ = adapt_tasks(loop, tasks, rand)
     with warnings.catch_warnings():
         warnings.simplefilter('error')  # second call: no new note
-        res2, batched = loop.adapt_tasks(tasks, rand)
+        res2, batched = adapt_tasks(loop, tasks, rand)
     assert not batched
     assert_bitwise_equal(before, g, d)
     rm = res.buffers['generator']['bn.running_mean']
@@ -182,7 +180,7 @@ def test_batchnorm_falls_back_once_and_keeps_meta_buffers(gen):
                        torch.full((3, ), 4))  # 2 D + 2 G forwards
     assert max_diff(res.params['generator'], res2.params['generator']) == 0.0
     # Reptile averages the adapted buffers over tasks
-    out = Reptile().meta_gradients(loop, tasks, rand)
+    out = meta_gradients(Reptile(), loop, tasks, rand)
     assert torch.allclose(out.buffers['generator']['bn.running_mean'],
                           rm.mean(0))
     assert_bitwise_equal(before, g, d)
@@ -193,8 +191,7 @@ def test_loop_mode_runs_sequentially_without_a_note(gen):
     tasks = toy_tasks(2, 4)
     with warnings.catch_warnings():
         warnings.simplefilter('error')
-        _, batched = loop.adapt_tasks(
-            tasks, loop.sample_randomness(2, 4, generator=gen))
+        _, batched = adapt_tasks(loop, tasks, loop_randomness(loop, 2, 4, gen))
     assert not batched
 
 
@@ -202,8 +199,8 @@ def test_vmap_failure_falls_back_to_the_loop_once_with_the_reason(
         gen, monkeypatch):
     loop = make_loop(mode='vmap')
     tasks = toy_tasks(2, 4)
-    rand = loop.sample_randomness(2, 4, generator=gen)
-    ref, _ = loop.adapt_tasks(tasks, rand)
+    rand = loop_randomness(loop, 2, 4, gen)
+    ref, _ = adapt_tasks(loop, tasks, rand)
     calls = []
 
     def refuse(fn):
@@ -215,10 +212,10 @@ def test_vmap_failure_falls_back_to_the_loop_once_with_the_reason(
             RuntimeWarning,
             match=r'vmap failed, running tasks in '
             r'a loop \(RuntimeError: vmap: cannot batch'):
-        res, batched = loop.adapt_tasks(tasks, rand)
+        res, batched = adapt_tasks(loop, tasks, rand)
     with warnings.catch_warnings():
         warnings.simplefilter('error')  # logged once
-        loop.adapt_tasks(tasks, rand)
+        adapt_tasks(loop, tasks, rand)
     assert not batched and len(calls) == 2  # one try per call, no 2nd vmap
     assert max_diff(res.params['generator'], ref.params['generator']) <= 1e-5
 
@@ -226,7 +223,7 @@ def test_vmap_failure_falls_back_to_the_loop_once_with_the_reason(
 def test_rand_required():
     loop = make_loop()
     with pytest.raises(TypeError, match='rand'):
-        loop.adapt(toy_tasks(1, 4)[0])
+        loop.adapt(Task(toy_tasks(1, 4)[0]))
 
 
 def test_core_imports_torch_only():

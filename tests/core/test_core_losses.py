@@ -20,11 +20,12 @@ def _setup():
 def test_loss_formulas():
     disc, real, fake, alpha = _setup()
     r, f = disc(real), disc(fake)
-    ns = d_loss('nonsaturating', disc, real, fake)
+    ns = d_loss('nonsaturating', disc, real=real, fake=fake)
     assert torch.allclose(ns, F.softplus(-r).mean() + F.softplus(f).mean())
-    hinge = d_loss('hinge', disc, real, fake)
+    hinge = d_loss('hinge', disc, real=real, fake=fake)
     assert torch.allclose(hinge, F.relu(1 - r).mean() + F.relu(1 + f).mean())
-    wgan = d_loss('wgan-gp', disc, real, fake, alpha, gp_weight=0.0)
+    wgan = d_loss(
+        'wgan-gp', disc, real=real, fake=fake, alpha=alpha, gp_weight=0.0)
     assert torch.allclose(wgan, f.mean() - r.mean())
     assert torch.allclose(g_loss('wgan-gp', f), -f.mean())
     assert torch.allclose(g_loss('hinge', f), -f.mean())
@@ -39,7 +40,7 @@ def test_gp_matches_reference_and_default_weight():
     ref = (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()
     gp = gradient_penalty(disc, real, fake, alpha)
     assert abs(float((gp - ref).detach())) < 1e-9
-    total = d_loss('wgan-gp', disc, real, fake, alpha)
+    total = d_loss('wgan-gp', disc, real=real, fake=fake, alpha=alpha)
     base = disc(fake).mean() - disc(real).mean()
     assert abs(float((total - base - 10.0 * gp).detach())) < 1e-9
 
@@ -49,8 +50,14 @@ def test_gp_backends_agree_and_are_twice_differentiable():
     params = meta_params(disc)
 
     def loss(backend, p):
-        return d_loss('wgan-gp', lambda x: functional_call(disc, p, None, x),
-                      real, fake, alpha, 10.0, backend)
+        return d_loss(
+            'wgan-gp',
+            lambda x: functional_call(disc, p, None, x),
+            real=real,
+            fake=fake,
+            alpha=alpha,
+            gp_weight=10.0,
+            backend=backend)
 
     # the last bias cancels in mean(fake) - mean(real) + GP: not used
     g_auto = torch.autograd.grad(
@@ -82,12 +89,19 @@ def test_gp_under_vmap():
     reals = torch.stack([real, real * 0.5])
 
     def one(r):
-        return d_loss('wgan-gp',
-                      lambda x: functional_call(disc, params, None, x), r,
-                      fake, alpha, 10.0, 'func')
+        return d_loss(
+            'wgan-gp',
+            lambda x: functional_call(disc, params, None, x),
+            real=r,
+            fake=fake,
+            alpha=alpha,
+            gp_weight=10.0,
+            backend='func')
 
     batched = torch.func.vmap(one)(reals)
-    seq = torch.stack([d_loss('wgan-gp', disc, r, fake, alpha) for r in reals])
+    seq = torch.stack([
+        d_loss('wgan-gp', disc, real=r, fake=fake, alpha=alpha) for r in reals
+    ])
     assert batched.shape == (2, )
     assert torch.allclose(batched, seq, atol=1e-12)
 
@@ -95,6 +109,7 @@ def test_gp_under_vmap():
 def test_unknown_loss_and_missing_alpha():
     disc, real, fake, _ = _setup()
     with pytest.raises(ValueError, match="loss='lsgan'"):
-        d_loss('lsgan', disc, real, fake)
+        d_loss('lsgan', disc, real=real, fake=fake)
     with pytest.raises(ValueError, match='alpha'):
-        d_loss('wgan-gp', disc, real, fake, None, 10.0)
+        d_loss(
+            'wgan-gp', disc, real=real, fake=fake, alpha=None, gp_weight=10.0)

@@ -5,7 +5,8 @@ from core_helpers import (OnceDiffD, ToyG, assert_bitwise_equal, grads_of,
                           make_loop, max_diff, num_skipped, snapshot, to_dtype,
                           toy_tasks)
 
-from metagan_mm.core import MAML, InnerLoop, InnerLoopConfig, gan_losses
+from metagan_mm.core import (MAML, InnerLoop, InnerLoopConfig, draw_randomness,
+                             gan_losses, meta_gradients)
 from metagan_mm.core.params import functional_call, index_dict, meta_params
 
 K, N, T = 3, 5, 2
@@ -36,22 +37,31 @@ def _reference_fomaml(loop, tasks, rand):
         r, o = rand['inner'], rand['outer']
         g, d = leaves(meta_params(G)), leaves(meta_params(D))
         for s in range(cfg.steps):
-            fake = gd(g, r['z_d'][t, s, 0]).detach()
+            fake = gd(g, r['d']['z'][t, s, 0]).detach()
             gr = grad(
-                gan_losses.d_loss(cfg.loss, dd(d), sup, fake,
-                                  r['alpha'][t, s, 0], cfg.gp_weight), d)
+                gan_losses.d_loss(
+                    cfg.loss,
+                    dd(d),
+                    real=sup,
+                    fake=fake,
+                    alpha=r['d']['alpha'][t, s, 0],
+                    gp_weight=cfg.gp_weight), d)
             d = leaves({
                 k: d[k] - cfg.d_lr * (gr[k] if gr[k] is not None else 0)
                 for k in d
             })
             gr = grad(
                 gan_losses.g_loss(cfg.loss,
-                                  dd(d)(gd(g, r['z_g'][t, s]))), g)
+                                  dd(d)(gd(g, r['g']['z'][t, s]))), g)
             g = leaves({k: g[k] - cfg.g_lr * gr[k] for k in g})
-        ld = gan_losses.d_loss(cfg.loss, dd(d), qry,
-                               gd(g, o['z_d'][t]).detach(), o['alpha'][t],
-                               cfg.gp_weight)
-        lg = gan_losses.g_loss(cfg.loss, dd(d)(gd(g, o['z_g'][t])))
+        ld = gan_losses.d_loss(
+            cfg.loss,
+            dd(d),
+            real=qry,
+            fake=gd(g, o['d']['z'][t]).detach(),
+            alpha=o['d']['alpha'][t],
+            gp_weight=cfg.gp_weight)
+        lg = gan_losses.g_loss(cfg.loss, dd(d)(gd(g, o['g']['z'][t])))
         gd_, gg_ = grad(ld, d), grad(lg, g)
         gd_ = {
             k: torch.zeros_like(d[k]) if v is None else v
@@ -74,18 +84,18 @@ def test_first_order_matches_reference_and_drops_second_order(gen, loss):
     loop = make_loop(loss=loss, steps=2, mode='loop')
     tasks = toy_tasks(T, N)
     fo = MAML(K, first_order=True)
-    rand = fo.sample_randomness(loop, T, N, generator=gen)
+    rand = draw_randomness(fo, loop, T, N, gen)
     before = snapshot(loop.generator, loop.discriminator)
-    out = fo.meta_gradients(loop, tasks, rand)
+    out = meta_gradients(fo, loop, tasks, rand)
     g_fo, d_fo = grads_of(out)
     g_ref, d_ref = _reference_fomaml(loop, tasks, rand)
     assert max_diff(g_fo, g_ref) <= 1e-6 and max_diff(d_fo, d_ref) <= 1e-6
-    g_so, d_so = grads_of(MAML(K).meta_gradients(loop, tasks, rand))
+    g_so, d_so = grads_of(meta_gradients(MAML(K), loop, tasks, rand))
     assert max_diff(g_so, g_fo) > 1e-4 and max_diff(d_so, d_fo) > 1e-4
     assert_bitwise_equal(before, loop.generator, loop.discriminator)
     assert num_skipped(out) == 0
-    assert out.logs['outer_d_loss'].shape == ()
-    assert out.logs['inner_g_loss'].shape == (2, )
+    assert out.losses.outer_d.shape == ()
+    assert out.losses.inner_g.shape == (2, )
 
 
 def _directional_fd(loop, alg, tasks, rand, module, key, grads, h=1e-5):
@@ -98,7 +108,8 @@ def _directional_fd(loop, alg, tasks, rand, module, key, grads, h=1e-5):
         with torch.no_grad():
             for p, s, v in zip(params, saved, dirs):
                 p.copy_(s + sign * h * v)
-        vals.append(alg.meta_gradients(loop, tasks, rand).logs[key])
+        vals.append(
+            getattr(meta_gradients(alg, loop, tasks, rand).losses, key))
     with torch.no_grad():
         for p, s in zip(params, saved):
             p.copy_(s)
@@ -122,11 +133,10 @@ def test_second_order_matches_finite_differences(gen, optimizer, loss, dawson):
         mode='loop')
     tasks = toy_tasks(T, N, torch.float64)
     alg = MAML(K, first_order=False, separate_disc_adaptation=dawson)
-    rand = to_dtype(
-        alg.sample_randomness(loop, T, N, generator=gen), torch.float64)
-    g_grads, d_grads = grads_of(alg.meta_gradients(loop, tasks, rand))
-    for module, key, grads in ((loop.discriminator, 'outer_d_loss', d_grads),
-                               (loop.generator, 'outer_g_loss', g_grads)):
+    rand = to_dtype(draw_randomness(alg, loop, T, N, gen), torch.float64)
+    g_grads, d_grads = grads_of(meta_gradients(alg, loop, tasks, rand))
+    for module, key, grads in ((loop.discriminator, 'outer_d', d_grads),
+                               (loop.generator, 'outer_g', g_grads)):
         fd, analytic = _directional_fd(loop, alg, tasks, rand, module, key,
                                        grads)
         assert abs(fd - analytic) <= 1e-6 * max(1.0, abs(fd)), (key, fd,
@@ -152,17 +162,17 @@ def test_batched_equals_sequential(gen, first_order, dawson, optimizer):
     }
     tasks = toy_tasks(3, N)
     alg = MAML(K, first_order=first_order, separate_disc_adaptation=dawson)
-    rand = alg.sample_randomness(loops['loop'], 3, N, generator=gen)
-    b = alg.meta_gradients(loops['vmap'], tasks, rand)
-    s = alg.meta_gradients(loops['loop'], tasks, rand)
+    rand = draw_randomness(alg, loops['loop'], 3, N, gen)
+    b = meta_gradients(alg, loops['vmap'], tasks, rand)
+    s = meta_gradients(alg, loops['loop'], tasks, rand)
     assert b.batched and not s.batched
     assert max_diff(grads_of(b)[0], grads_of(s)[0]) <= 1e-5
     assert max_diff(grads_of(b)[1], grads_of(s)[1]) <= 1e-5
-    for key in ('outer_d_loss', 'outer_g_loss', 'inner_d_loss',
-                'inner_g_loss'):
-        assert torch.allclose(b.logs[key], s.logs[key], atol=1e-5), key
+    for key in ('outer_d', 'outer_g', 'inner_d', 'inner_g'):
+        assert torch.allclose(
+            getattr(b.losses, key), getattr(s.losses, key), atol=1e-5), key
     n_inner_d = 4 * (2 if dawson else 1)
-    assert b.logs['inner_d_loss'].shape == (n_inner_d, )
+    assert b.losses.inner_d.shape == (n_inner_d, )
 
 
 @pytest.mark.parametrize('mode', ['vmap', 'loop'])
@@ -172,17 +182,17 @@ def test_nan_task_skipped_and_counted(gen, mode, first_order):
     tasks = toy_tasks(3, N)
     tasks[2, K, 0, 1, 1] = float('nan')  # a query image
     alg = MAML(K, first_order=first_order)
-    rand = alg.sample_randomness(loop, 3, N, generator=gen)
+    rand = draw_randomness(alg, loop, 3, N, gen)
     keep = torch.tensor([0, 1])
-    ref = alg.meta_gradients(
-        make_loop(mode='loop'), tasks[keep], index_dict(rand, keep))
-    out = alg.meta_gradients(loop, tasks, rand)
+    ref = meta_gradients(alg, make_loop(mode='loop'), tasks[keep],
+                         index_dict(rand, keep))
+    out = meta_gradients(alg, loop, tasks, rand)
     assert out.batched == (mode == 'vmap')
     assert num_skipped(out) == 1 and out.num_tasks == 3
     assert out.valid.tolist() == [True, True, False]
     assert max_diff(grads_of(out)[0], grads_of(ref)[0]) <= 1e-5
     assert max_diff(grads_of(out)[1], grads_of(ref)[1]) <= 1e-5
-    assert torch.isfinite(out.logs['outer_d_loss'])
+    assert torch.isfinite(out.losses.outer_d)
 
 
 def test_double_backward_unsupported_error_names_module(gen):
@@ -193,16 +203,16 @@ def test_double_backward_unsupported_error_names_module(gen):
             steps=1, optimizer='sgd', g_lr=0.1, d_lr=0.1,
             loss='nonsaturating'))
     tasks = toy_tasks(2, N)
-    rand = MAML(K).sample_randomness(loop, 2, N, generator=gen)
+    rand = draw_randomness(MAML(K), loop, 2, N, gen)
     with pytest.raises(RuntimeError) as info:
         with pytest.warns(
                 RuntimeWarning):  # vmap refuses the old-style Function
-            MAML(K, first_order=False).meta_gradients(loop, tasks, rand)
+            meta_gradients(MAML(K, first_order=False), loop, tasks, rand)
     msg = str(info.value)
     assert 'discriminator OnceDiffD' in msg and 'first_order=True' in msg
     assert 'ToyG' not in msg
     # first order works with the same module
-    out = MAML(K, first_order=True).meta_gradients(loop, tasks, rand)
+    out = meta_gradients(MAML(K, first_order=True), loop, tasks, rand)
     d = out.grads['discriminator']
     assert num_skipped(out) == 0 and float(d['l1.weight'].abs().sum()) > 0
 
@@ -210,6 +220,6 @@ def test_double_backward_unsupported_error_names_module(gen):
 def test_needs_query_images():
     loop = make_loop()
     with pytest.raises(ValueError, match='query'):
-        MAML(5).sample_randomness(loop, 2, 5)
+        draw_randomness(MAML(5), loop, 2, 5)
     with pytest.raises(ValueError, match='num_support'):
         MAML(0)

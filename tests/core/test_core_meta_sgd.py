@@ -4,7 +4,8 @@ import torch
 from core_helpers import (assert_bitwise_equal, make_loop, max_diff,
                           num_skipped, snapshot, to_dtype, toy_tasks)
 
-from metagan_mm.core import MetaSGD, MetaTrainingError
+from metagan_mm.core import (MetaSGD, MetaTrainingError, draw_randomness,
+                             meta_gradients)
 from metagan_mm.core.params import index_dict
 
 K, N = 3, 5
@@ -28,9 +29,9 @@ def test_rates_get_gradient_and_change(gen, per_parameter, first_order):
         g_lrs['net.0.weight'].detach().flatten()[0]) == pytest.approx(0.05)
     assert alg.modules() == {'inner_rates': alg.inner_rates}
     tasks = toy_tasks(3, N)
-    rand = alg.sample_randomness(loop, 3, N, generator=gen)
+    rand = draw_randomness(alg, loop, 3, N, gen)
     before = snapshot(loop.generator, loop.discriminator)
-    out = alg.meta_gradients(loop, tasks, rand)
+    out = meta_gradients(alg, loop, tasks, rand)
     assert_bitwise_equal(before, loop.generator, loop.discriminator)
     named = dict(alg.inner_rates.named_parameters())
     grads = out.grads['inner_rates']
@@ -58,19 +59,19 @@ def test_rate_gradient_matches_finite_differences(gen):
         dtype=torch.float64, steps=2, loss='nonsaturating', mode='loop')
     alg = MetaSGD(loop, K, first_order=False, per_parameter=False)
     tasks = toy_tasks(2, N, torch.float64)
-    rand = to_dtype(
-        alg.sample_randomness(loop, 2, N, generator=gen), torch.float64)
-    out = alg.meta_gradients(loop, tasks, rand)
+    rand = to_dtype(draw_randomness(alg, loop, 2, N, gen), torch.float64)
+    out = meta_gradients(alg, loop, tasks, rand)
     h = 1e-6
-    for module, key in (('discriminator', 'outer_d_loss'), ('generator',
-                                                            'outer_g_loss')):
+    for module, key in (('discriminator', 'outer_d'), ('generator',
+                                                       'outer_g')):
         rates = alg.inner_rates.rates()[module]
         name = next(iter(rates))
         vals = []
         for sign in (1, -1):
             with torch.no_grad():
                 rates[name] += sign * h
-            vals.append(alg.meta_gradients(loop, tasks, rand).logs[key])
+            vals.append(
+                getattr(meta_gradients(alg, loop, tasks, rand).losses, key))
             with torch.no_grad():
                 rates[name] -= sign * h
         fd = float((vals[0] - vals[1]) / (2 * h))
@@ -86,10 +87,10 @@ def test_batched_equals_sequential_with_nan_task(gen):
     for mode in ('vmap', 'loop'):
         loop = make_loop(optimizer='adam', g_lr=0.01, d_lr=0.01, mode=mode)
         alg = MetaSGD(loop, K, first_order=False)
-        rand = alg.sample_randomness(loop, 3, N, generator=gen.manual_seed(5))
-        outs[mode] = alg.meta_gradients(loop, tasks, rand)
+        rand = draw_randomness(alg, loop, 3, N, gen.manual_seed(5))
+        outs[mode] = meta_gradients(alg, loop, tasks, rand)
     keep = torch.tensor([1, 2])
-    ref = alg.meta_gradients(loop, tasks[keep], index_dict(rand, keep))
+    ref = meta_gradients(alg, loop, tasks[keep], index_dict(rand, keep))
     assert outs['vmap'].batched and not outs['loop'].batched
     assert num_skipped(outs['vmap']) == num_skipped(outs['loop']) == 1
     for out in outs.values():
@@ -104,22 +105,22 @@ def test_clamping_and_bad_rates(gen):
     with torch.no_grad():
         rates['generator']['net.0.bias'].fill_(-1.0)  # below the floor
     tasks = toy_tasks(2, N)
-    rand = alg.sample_randomness(loop, 2, N, generator=gen)
-    out = alg.meta_gradients(loop, tasks, rand)
+    rand = draw_randomness(alg, loop, 2, N, gen)
+    out = meta_gradients(alg, loop, tasks, rand)
     bias = _rate_name(alg, 'generator', 'net.0.bias')
     assert float(out.grads['inner_rates'][bias].abs().sum()) == 0.0
     alg.after_update()
     assert torch.equal(rates['generator']['net.0.bias'],
                        torch.full_like(rates['generator']['net.0.bias'], 0.01))
     with pytest.raises(ValueError, match='inner_rates lacks generator rates'):
-        alg.meta_gradients(make_loop(hidden=0), tasks, rand)
+        meta_gradients(alg, make_loop(hidden=0), tasks, rand)
     with torch.no_grad():
         rates['discriminator']['net.0.weight'][0, 0] = float('nan')
     with pytest.raises(
             MetaTrainingError,
             match=r"discriminator rates of "
             r"'net.0.weight' have non-finite learning rates"):
-        alg.meta_gradients(loop, tasks, rand)
+        meta_gradients(alg, loop, tasks, rand)
     with pytest.raises(
             MetaTrainingError,
             match='non-finite learning rates '

@@ -1,12 +1,23 @@
-"""Meta-learning algorithms on the :class:`~metagan_mm.core.InnerLoop`."""
-from .base import (MetaAlgorithm, MetaResult, MetaTrainingError, TaskOutput,
-                   check_tasks)
-from .maml import MAML
-from .meta_sgd import InnerRates, MetaSGD
-from .pooled import Pooled
-from .reptile import Reptile
+"""Meta-learning algorithms: the contract (:mod:`.base`) and one module
+per algorithm. Every module of this package is imported here, so a new
+algorithm is one file with a :func:`register_algorithm` class."""
+import importlib
+import pkgutil
+
+from .base import (ALGORITHMS, MetaAlgorithm, MetaResult, MetaTrainingError,
+                   Targets, TaskLosses, TaskMeans, TaskOutput, build_algorithm,
+                   register_algorithm)
+
+for _info in pkgutil.iter_modules(__path__):
+    importlib.import_module(f'{__name__}.{_info.name}')
+
+from .maml import MAML  # noqa: E402
+from .meta_sgd import InnerRates, MetaSGD  # noqa: E402
+from .pooled import Pooled  # noqa: E402
+from .reptile import Reptile  # noqa: E402
 
 __all__ = [
-    'MetaAlgorithm', 'MetaResult', 'MetaTrainingError', 'TaskOutput',
-    'check_tasks', 'Reptile', 'MAML', 'MetaSGD', 'InnerRates', 'Pooled'
+    'ALGORITHMS', 'MetaAlgorithm', 'MetaResult', 'MetaTrainingError',
+    'Targets', 'TaskLosses', 'TaskMeans', 'TaskOutput', 'build_algorithm',
+    'register_algorithm', 'Reptile', 'MAML', 'MetaSGD', 'InnerRates', 'Pooled'
 ]

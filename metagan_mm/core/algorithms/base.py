@@ -1,16 +1,23 @@
-"""The algorithm contract shared by every meta-learner (torch only)."""
+"""The contract every meta-learner implements (torch only).
+
+An algorithm is written for ONE task: :meth:`MetaAlgorithm.task` gets an
+inner loop, one :class:`~metagan_mm.core.task.Task` and that task's
+randomness, and returns a :class:`TaskOutput`. Everything about the other
+tasks of the meta-batch (vmap, chunks, the sequential fallback), dropping
+tasks with non-finite results, differentiating the outer losses, averaging,
+translating errors and running out of memory is the driver's
+(:mod:`metagan_mm.core.driver`).
+"""
 from dataclasses import dataclass, field
-from typing import Any, Dict, NamedTuple, Optional
+from typing import Any, Dict, Mapping, Optional, Type
 
 import torch
 from torch import Tensor, nn
-from torch.utils._pytree import tree_map
+from torch.utils._pytree import register_dataclass
 
-from ..batching import Mode
 from ..inner_loop import InnerLoop, Rates
-from ..params import TensorDict, finite, grads_or_zeros, index_dict
-
-Targets = Dict[str, Dict[str, TensorDict]]  # loss -> meta-module -> leaves
+from ..params import TensorDict
+from ..task import Task
 
 
 class MetaTrainingError(RuntimeError):
@@ -18,24 +25,57 @@ class MetaTrainingError(RuntimeError):
     non-finite learned rates, out of memory without a fallback)."""
 
 
-class TaskOutput(NamedTuple):
-    """What an algorithm computes for one task, or for a chunk of tasks
-    (then every tensor has a leading task dim).
+@dataclass
+class TaskLosses:
+    """The losses of one task (the driver averages them over the valid
+    tasks for the logs; a task with a non-finite one is dropped).
 
     Attributes:
-        logs: Losses by log name (``inner_d_loss`` ``[S*R]``,
-            ``inner_g_loss`` ``[S]``, ``outer_d_loss``...); a task with a
-            non-finite one is dropped. Those named in
-            :meth:`MetaAlgorithm.targets` are differentiated.
+        inner_d: ``[U]`` D losses of the inner updates, each before it.
+        inner_g: ``[S]`` G losses of the inner updates.
+        outer_d: ``[]`` outer loss differentiated w.r.t. :attr:`Targets.d`.
+        outer_g: ``[]`` outer loss differentiated w.r.t. :attr:`Targets.g`.
+    """
+
+    inner_d: Optional[Tensor] = None
+    inner_g: Optional[Tensor] = None
+    outer_d: Optional[Tensor] = None
+    outer_g: Optional[Tensor] = None
+
+
+@dataclass
+class TaskOutput:
+    """What an algorithm computes for one task.
+
+    Attributes:
+        losses: The task's losses.
         params: Adapted fast weights per meta-module, averaged over the
             valid tasks for :meth:`MetaAlgorithm.reduce` (Reptile).
         buffers: Adapted buffers per meta-module, averaged likewise into
             :attr:`MetaResult.buffers`.
     """
 
-    logs: Dict[str, Tensor]
-    params: Dict[str, TensorDict] = {}
-    buffers: Dict[str, TensorDict] = {}
+    losses: TaskLosses
+    params: Dict[str, TensorDict] = field(default_factory=dict)
+    buffers: Dict[str, TensorDict] = field(default_factory=dict)
+
+
+register_dataclass(TaskLosses)
+register_dataclass(TaskOutput)
+
+
+@dataclass
+class Targets:
+    """What the outer losses train: meta-module -> parameter name -> live
+    tensor (e.g. ``{'discriminator': D's parameters}``).
+
+    Attributes:
+        d: Differentiated by :attr:`TaskLosses.outer_d`.
+        g: Differentiated by :attr:`TaskLosses.outer_g`.
+    """
+
+    d: Dict[str, TensorDict] = field(default_factory=dict)
+    g: Dict[str, TensorDict] = field(default_factory=dict)
 
 
 @dataclass
@@ -48,8 +88,7 @@ class MetaResult:
             ``'inner_rates'``), keyed by the module's parameter names; means
             over the valid tasks.
         valid: ``[T]`` bool: the tasks that were not dropped.
-        logs: Means over the valid tasks of :attr:`TaskOutput.logs` (NaN if
-            none is valid).
+        losses: Means over the valid tasks (NaN if none is valid).
         buffers: Adapted buffers per meta-module, averaged over valid tasks
             (e.g. BatchNorm running statistics; empty when not adapted).
         batched: Whether the tasks ran vmapped.
@@ -57,7 +96,7 @@ class MetaResult:
 
     grads: Dict[str, TensorDict]
     valid: Tensor
-    logs: Dict[str, Tensor]
+    losses: TaskLosses
     buffers: Dict[str, TensorDict] = field(default_factory=dict)
     batched: bool = False
 
@@ -72,48 +111,40 @@ class MetaResult:
         return int(self.valid.sum())
 
 
-def check_tasks(tasks: Tensor, min_images: int = 1) -> None:
-    """Raise a ValueError unless ``tasks`` is ``[T, N, C, H, W]``."""
-    if not isinstance(tasks, Tensor) or tasks.dim() != 5:
-        shape = tuple(tasks.shape) if isinstance(tasks,
-                                                 Tensor) else type(tasks)
-        raise ValueError(
-            f'tasks must be a Tensor [T, N, C, H, W], got {shape}.')
-    if tasks.shape[0] < 1 or tasks.shape[1] < min_images:
-        raise ValueError(f'tasks {tuple(tasks.shape)} needs T >= 1 and '
-                         f'N >= {min_images} images per task.')
+@dataclass
+class TaskMeans:
+    """Means over the valid tasks, for :meth:`MetaAlgorithm.reduce`.
 
+    Attributes:
+        grads: Mean gradients of the outer losses per meta-module.
+        params: Mean adapted weights per meta-module.
+        buffers: Mean adapted buffers per meta-module.
+    """
 
-def _add(a: dict, b: dict) -> dict:
-    """Fold two chunks' results: join the flags, add the sums (integer
-    buffers keep the first valid task's value)."""
-    out = {
-        'valid': torch.cat([a['valid'], b['valid']]),
-        'logs': tree_map(torch.add, a['logs'], b['logs'])
-    }
-    sums = [p['sums'] for p in (a, b) if 'sums' in p]
-    if sums:
-        out['sums'] = sums[0] if len(sums) == 1 else tree_map(
-            lambda x, y: x + y if x.is_floating_point() else x, *sums)
-    return out
+    grads: Dict[str, TensorDict]
+    params: Dict[str, TensorDict]
+    buffers: Dict[str, TensorDict]
 
 
 class MetaAlgorithm:
     """A meta-learning algorithm: what differs between Reptile, MAML...
 
-    A subclass says what one task computes (:meth:`task`) and, for
-    gradient-based algorithms, which losses differentiate which tensors
-    (:meth:`targets`); :meth:`meta_gradients` is shared: it maps the tasks
-    through the inner loop's :class:`~metagan_mm.core.batching.TaskRunner`,
-    drops tasks with non-finite losses or weights, differentiates the
-    targets' losses summed over the remaining tasks (per chunk), and
-    averages.
+    A subclass is written for one task: :meth:`task` (required), and
+    optionally :meth:`randomness`, :meth:`targets` (which meta-tensors the
+    outer losses train), :meth:`reduce` (meta-gradients from the means over
+    the valid tasks), :meth:`modules` (meta-modules it owns, stepped by
+    their own optimizer wrapper), :meth:`prepare`, :meth:`after_update` and
+    :meth:`adaptation_rates`. Register it with
+    :func:`~metagan_mm.core.algorithms.register_algorithm`; a model config
+    then names it: ``model=dict(type='MetaGAN',
+    algorithm=dict(type='MyAlgorithm', ...))``.
 
     Attributes:
         num_support: Support images per task the algorithm adapts on (the
             rest are queries); None: all images of a task.
         second_order: Whether the inner loop keeps its graph (then
-            ``inner_loop.grad_checkpoint`` applies).
+            ``inner_loop.grad_checkpoint`` applies, and the driver may fall
+            back to first order when memory runs out).
         trains_encoder: Whether the algorithm meta-trains a condition
             encoder when the inner loop has one.
     """
@@ -122,36 +153,37 @@ class MetaAlgorithm:
     second_order: bool = False
     trains_encoder: bool = True
 
-    # ------------------------------------------------ what a subclass says
-    def sample_randomness(self,
-                          inner: InnerLoop,
-                          num_tasks: int,
-                          n_images: int,
-                          generator: Optional[torch.Generator] = None
-                          ) -> Dict[str, Any]:
-        """Pre-draw every random number of ``num_tasks`` tasks (leading dim
-        ``T``), so that vmap and loop see the same numbers."""
-        return inner.sample_randomness(num_tasks, n_images, generator)
+    @classmethod
+    def build(cls, inner: InnerLoop, **options: Any) -> 'MetaAlgorithm':
+        """Build from config options (``inner``: for algorithms that own
+        tensors shaped like the networks', e.g. learned rates)."""
+        return cls(**options)
 
-    def task(self, inner: InnerLoop, mode: Mode, real: Tensor,
-             rand: Dict[str, Any]) -> TaskOutput:
-        """Adapt to a task (``mode``: one task or a chunk) and return its
-        outputs."""
+    def randomness(self, inner: InnerLoop, num_images: int,
+                   generator: Optional[torch.Generator]) -> Any:
+        """Pre-draw every random number of one task of ``num_images``
+        images (outside any vmap, so that vmap and loop see the same
+        numbers). Default: ``{'inner': inner.randomness(num_images)}``."""
+        return {'inner': inner.randomness(num_images, generator)}
+
+    def task(self, inner: InnerLoop, task: Task, rand: Any) -> TaskOutput:
+        """What the algorithm computes for ONE task."""
         raise NotImplementedError
 
     def targets(self, inner: InnerLoop) -> Targets:
-        """Losses to differentiate: ``log name -> meta-module -> leaves``."""
-        return {}
+        """Which live meta-tensors the outer losses train (default: none)."""
+        return Targets()
 
     def reduce(self, inner: InnerLoop,
-               means: Optional[Dict[str, Any]]) -> Dict[str, TensorDict]:
-        """Meta-gradients from the means over the valid tasks (``grads``,
-        ``params``, ``buffers``; None if no task is valid). Default: the
-        mean gradients of the target losses (zero if none is valid)."""
+               means: Optional[TaskMeans]) -> Dict[str, TensorDict]:
+        """Meta-gradients from the means over the valid tasks (None if no
+        task is valid). Default: the mean gradients of the outer losses
+        (zeros if no task is valid)."""
         if means is not None:
-            return means['grads']
+            return means.grads
         zeros: Dict[str, TensorDict] = {}
-        for leaves in self.targets(inner).values():
+        targets = self.targets(inner)
+        for leaves in (targets.d, targets.g):
             for module, tensors in leaves.items():
                 zeros.setdefault(module, {}).update({
                     k:
@@ -159,6 +191,10 @@ class MetaAlgorithm:
                     for k, v in tensors.items()
                 })
         return zeros
+
+    def prepare(self, inner: InnerLoop) -> None:
+        """Called by the driver before each meta-batch (e.g. to check
+        learned rates)."""
 
     def modules(self) -> Dict[str, nn.Module]:
         """Meta-modules the algorithm owns besides G and D (e.g. learned
@@ -175,74 +211,39 @@ class MetaAlgorithm:
         log."""
         return {}
 
-    # ----------------------------------------------------------- shared
-    def meta_gradients(self, inner: InnerLoop, tasks: Tensor,
-                       rand: Dict[str, Any]) -> MetaResult:
-        """Meta-gradients of a meta-batch (means over the valid tasks).
 
-        Args:
-            inner: The inner loop (networks, settings, task runner).
-            tasks: ``[T, N, C, H, W]`` images.
-            rand: From :meth:`sample_randomness`.
-        """
-        check_tasks(tasks, (self.num_support or 0) + 1)
-        targets = self.targets(inner)
-        loop_reason = None
-        if self.second_order and inner.checkpointing(True):
-            loop_reason = ('inner_loop.grad_checkpoint=True runs the tasks '
-                           'sequentially (checkpointing does not compose '
-                           'with vmap).')
+ALGORITHMS: Dict[str, Type[MetaAlgorithm]] = {}
 
-        def chunk(mode: Mode, real: Tensor, rand_c: Dict[str, Any]) -> dict:
-            return self._chunk(inner, targets, mode, real, rand_c)
 
-        total, batched = inner.runner.run(chunk, _add, tasks, rand,
-                                          loop_reason)
-        valid = total['valid'].cpu()
-        n = int(valid.sum())
-        mean = lambda v: v / n if v.is_floating_point() else v  # noqa: E731
-        means = tree_map(mean, total['sums']) if 'sums' in total else None
-        return MetaResult(
-            self.reduce(inner, means), valid, tree_map(mean, total['logs']),
-            means['buffers'] if means else {}, batched)
+def register_algorithm(cls: Type[MetaAlgorithm]) -> Type[MetaAlgorithm]:
+    """Class decorator: make ``cls`` buildable by its class name.
 
-    def _chunk(self, inner: InnerLoop, targets: Targets, mode: Mode,
-               real: Tensor, rand: Dict[str, Any]) -> dict:
-        """One chunk of tasks: outputs, finiteness, sums, gradients."""
-        out = self.task(inner, mode, real, rand)
-        if not mode.batched:
-            out = tree_map(lambda v: v.unsqueeze(0), out)
-        valid = finite((out.logs, out.params))
-        keep = valid.nonzero().flatten()
-        if len(keep) == 0:
-            return {
-                'valid':
-                valid,
-                'logs':
-                tree_map(lambda v: torch.zeros_like(v[0]).detach(), out.logs)
-            }
-        if len(keep) < len(valid):  # only with VMAP: drop the bad tasks
-            out = (
-                self.task(inner, mode, real[keep], index_dict(rand, keep))
-                if targets else tree_map(lambda v: v[keep], out))
-        grads: Dict[str, TensorDict] = {}
-        for i, (key, leaves) in enumerate(targets.items()):
-            names = [(m, k) for m, d in leaves.items() for k in d]
-            values = grads_or_zeros(
-                out.logs[key].sum(), [leaves[m][k] for m, k in names],
-                retain_graph=i + 1 < len(targets))
-            for (m, k), g in zip(names, values):
-                grads.setdefault(m, {})[k] = g.detach()
+    Raises:
+        KeyError: Another class already has the name.
+    """
+    old = ALGORITHMS.get(cls.__name__)
+    if old is not None and (old.__module__,
+                            old.__qualname__) != (cls.__module__,
+                                                  cls.__qualname__):
+        raise KeyError(f'an algorithm named {cls.__name__!r} is already '
+                       f'registered ({old.__module__}); rename one.')
+    ALGORITHMS[cls.__name__] = cls
+    return cls
 
-        def per_task(v: Tensor) -> Tensor:
-            return v.detach().sum(0) if v.is_floating_point() else v[0]
 
-        return {
-            'valid': valid,
-            'logs': tree_map(lambda v: v.detach().sum(0), out.logs),
-            'sums': {
-                'grads': grads,
-                'params': tree_map(per_task, out.params),
-                'buffers': tree_map(per_task, out.buffers)
-            }
-        }
+def build_algorithm(cfg: Mapping[str, Any], inner: InnerLoop) -> MetaAlgorithm:
+    """Build a registered algorithm from ``dict(type=name, **options)``.
+
+    Raises:
+        KeyError: naming the unknown type and the registered ones.
+    """
+    options = dict(cfg)
+    name = options.pop('type', None)
+    if name not in ALGORITHMS:
+        raise KeyError(
+            f'model.algorithm type {name!r} is not a registered '
+            f'meta-learning algorithm; registered: {sorted(ALGORITHMS)}. '
+            'A new one is a MetaAlgorithm subclass decorated with '
+            '@register_algorithm in a module that is imported (a file in '
+            'metagan_mm/core/algorithms/, or custom_imports).')
+    return ALGORITHMS[name].build(inner, **options)

@@ -18,7 +18,9 @@ import torch
 from torch import Tensor, nn
 from torch.utils._pytree import tree_flatten, tree_map
 
+from ...architectures import condition_size
 from ..inner_loop import D, G, InnerLoop
+from ..objective import GANLosses
 from ..params import functional_call, meta_buffers
 
 # Errors a derivative that a layer does not implement raises.
@@ -32,8 +34,13 @@ class DerivativeOrderError(RuntimeError):
 
 
 def has_gradient_penalty(inner: InnerLoop) -> bool:
-    """Whether the inner loop's D loss has the WGAN-GP gradient penalty."""
-    return inner.cfg.loss == 'wgan-gp' and inner.cfg.gp_weight != 0
+    """Whether the inner loop's D loss has the WGAN-GP gradient penalty
+    (objectives other than :class:`GANLosses` declare it with a true
+    ``gradient_penalty`` attribute)."""
+    objective = inner.objective
+    if isinstance(objective, GANLosses):
+        return objective.loss == 'wgan-gp' and objective.gp_weight != 0
+    return bool(getattr(objective, 'gradient_penalty', False))
 
 
 def derivative_orders(second_order: bool,
@@ -199,9 +206,8 @@ def _problem(name: str, module: nn.Module, x: Tuple[Tensor, ...], order: int,
 
 
 def _condition(module: nn.Module, like: Tensor) -> Tuple[Tensor, ...]:
-    """A zero condition for a conditioned network (int ``condition_size``),
-    else nothing."""
-    size = getattr(module, 'condition_size', None)
+    """A zero condition for a conditioned network, else nothing."""
+    size = condition_size(module)
     if size is None:
         return ()
     return (like.new_zeros(like.shape[0], size), )

@@ -2,21 +2,20 @@
 from typing import Any, Dict, Optional
 
 import torch
-from torch import Tensor
 
-from ..batching import Mode
-from ..inner_loop import D, E, G, InnerLoop, Rates, gan_noise
-from ..params import TensorDict
-from .base import MetaAlgorithm, MetaResult, Targets, TaskOutput
-from .double_backward import second_order_error
+from ..inner_loop import D, E, G, InnerLoop, Rates
+from ..task import Task
+from .base import (MetaAlgorithm, Targets, TaskLosses, TaskOutput,
+                   register_algorithm)
 
 
+@register_algorithm
 class MAML(MetaAlgorithm):
     """MAML-GAN meta-gradients.
 
     Per task, G and D are adapted on the support set (first ``num_support``
-    images) by the inner loop; the outer losses are evaluated on the query
-    set (remaining images) with the adapted weights:
+    images) by the inner loop; the outer losses are the objective's, on the
+    query set (remaining images) with the adapted weights:
 
     * D outer loss: ``d_loss(D_t; query, G_t(z))`` -> gradient for D's meta
       weights (and D's rates, if learned);
@@ -26,8 +25,9 @@ class MAML(MetaAlgorithm):
       separately on the *query* set (its own inner loop from the meta
       weights, with its own pre-drawn randomness; that loop's G is dropped).
 
-    ``first_order=True`` treats inner gradients as constants (FOMAML);
-    otherwise gradients flow through all inner steps (needs double backward).
+    A conditioned model embeds the support set. ``first_order=True`` treats
+    inner gradients as constants (FOMAML); otherwise gradients flow through
+    all inner steps (needs double backward).
 
     Args:
         num_support: ``K``, support images per task (>= 1).
@@ -55,109 +55,63 @@ class MAML(MetaAlgorithm):
         """Inner learning rates of the task adaptation (None: the config's)."""
         return None
 
-    def sample_randomness(self,
-                          inner: InnerLoop,
-                          num_tasks: int,
-                          n_images: int,
-                          generator: Optional[torch.Generator] = None
-                          ) -> Dict[str, Any]:
-        """Pre-draw inner (support), outer and, for DAWSON, query-inner noise.
-
-        Returns:
-            ``{'inner': ..., 'outer': {'z_d', 'alpha', 'z_g'}
-            [, 'query_inner']}``
-            with a leading task dim ``T``; outer batches have ``Q`` samples.
-        """
-        q = n_images - self.num_support
+    def randomness(self, inner: InnerLoop, num_images: int,
+                   generator: Optional[torch.Generator]) -> Dict[str, Any]:
+        """Inner (support), outer (``Q`` query samples) and, for DAWSON,
+        query-inner randomness of one task."""
+        q = num_images - self.num_support
         if q < 1:
-            raise ValueError(f'tasks have {n_images} images but num_support='
-                             f'{self.num_support}: at least one query image '
-                             'is needed (N > num_support).')
+            raise ValueError(f'tasks have {num_images} images but '
+                             f'num_support={self.num_support}: at least one '
+                             'query image is needed (N > num_support).')
         rand = {
             'inner':
-            inner.sample_randomness(num_tasks, self.num_support, generator),
+            inner.randomness(self.num_support, generator),
             'outer':
-            gan_noise((num_tasks, q), (num_tasks, q), inner.noise_size,
-                      generator, next(inner.generator.parameters()),
-                      inner.cfg.mode_seeking_weight > 0)
+            inner.objective.sample(
+                inner.modules,
+                num=q,
+                d_shape=(),
+                g_shape=(),
+                generator=generator)
         }
         if self.separate_disc_adaptation:
-            rand['query_inner'] = inner.sample_randomness(
-                num_tasks, q, generator)
+            rand['query_inner'] = inner.randomness(q, generator)
         return rand
 
     def targets(self, inner: InnerLoop) -> Targets:
         """D's outer loss trains D, G's outer loss trains G (and E)."""
         params = inner.meta_params()
-        return {
-            'outer_d_loss': {
-                D: params[D]
-            },
-            'outer_g_loss': {
-                n: params[n]
-                for n in (G, E) if n in params
-            }
-        }
+        return Targets(
+            d={D: params[D]}, g={n: params[n]
+                                 for n in (G, E) if n in params})
 
-    def task(self, inner: InnerLoop, mode: Mode, real: Tensor,
+    def task(self, inner: InnerLoop, task: Task,
              rand: Dict[str, Any]) -> TaskOutput:
         """Adapt on the support set, evaluate the outer losses on the query
-        set (a conditioned model embeds the support set)."""
-        cg, rates = not self.first_order, self.rates()
-        support, query = real.split(
-            [self.num_support, real.shape[-4] - self.num_support], dim=-4)
-        res = inner.adapt(
-            support, rand['inner'], rates=rates, create_graph=cg, mode=mode)
-        gen = {n: res.params[n] for n in (G, E) if n in res.params}
-        out = rand['outer']
-
-        def outer_d(gen: Dict[str, TensorDict], d: TensorDict,
-                    buffers: Dict[str, TensorDict], support: Tensor,
-                    query: Tensor, z: Tensor, alpha: Tensor) -> Tensor:
-            fake, c = inner.fake(gen, buffers, support, z)
-            return inner.d_objective(mode, d, buffers, query, fake, alpha, c)
-
-        loss_d = mode.map(outer_d, gen, res.params[D], res.buffers, support,
-                          query, out['z_d'], out['alpha'])
+        set."""
+        support, query = task.split(self.num_support)
+        rates, cg = self.rates(), self.second_order
+        res = inner.adapt(support, rand['inner'], rates=rates, create_graph=cg)
+        data = dict(real=query.images, shots=support.images, label=task.label)
+        outer_d = inner.objective.d_loss(
+            inner.nets(res.params, res.buffers),
+            rand=rand['outer']['d'],
+            **data)
         d_for_g, inner_d = res, res.d_losses
         if self.separate_disc_adaptation:
             d_for_g = inner.adapt(
-                query,
-                rand['query_inner'],
-                rates=rates,
-                create_graph=cg,
-                mode=mode)
-            inner_d = torch.cat([inner_d, d_for_g.d_losses], -1)
-
-        def outer_g(gen: Dict[str, TensorDict], buffers: Dict[str, TensorDict],
-                    d: TensorDict, db: TensorDict, support: Tensor,
-                    query: Tensor, noise: Dict[str, Tensor]) -> Tensor:
-            return inner.g_objective(gen, {
-                **buffers, D: db
-            }, d, support, query, noise)
-
-        noise = {k: out[k] for k in ('z_g', 'z_g2') if k in out}
-        loss_g = mode.map(outer_g, gen, res.buffers, d_for_g.params[D],
-                          d_for_g.buffers[D], support, query, noise)
-        return TaskOutput({
-            'outer_d_loss': loss_d,
-            'outer_g_loss': loss_g,
-            'inner_d_loss': inner_d,
-            'inner_g_loss': res.g_losses
+                query, rand['query_inner'], rates=rates, create_graph=cg)
+            inner_d = torch.cat([inner_d, d_for_g.d_losses])
+        nets = inner.nets({
+            **res.params, D: d_for_g.params[D]
+        }, {
+            **res.buffers, D: d_for_g.buffers[D]
         })
-
-    def meta_gradients(self, inner: InnerLoop, tasks: Tensor,
-                       rand: Dict[str, Any]) -> MetaResult:
-        """See :meth:`MetaAlgorithm.meta_gradients`.
-
-        Raises:
-            DerivativeOrderError: in second order, when a module cannot be
-                differentiated as often as needed (names it, the order and
-                the fixes; see :mod:`.double_backward`).
-        """
-        try:
-            return super().meta_gradients(inner, tasks, rand)
-        except RuntimeError as err:
-            if self.first_order:
-                raise
-            raise second_order_error(inner, tasks, err) from err
+        outer_g = inner.objective.g_loss(nets, rand=rand['outer']['g'], **data)
+        return TaskOutput(
+            TaskLosses(
+                inner_d=inner_d,
+                inner_g=res.g_losses,
+                outer_d=outer_d,
+                outer_g=outer_g))

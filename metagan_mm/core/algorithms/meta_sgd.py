@@ -1,14 +1,14 @@
 """Meta-SGD for GANs: MAML with meta-learned inner learning rates."""
 import math
 from collections import OrderedDict
-from typing import Dict, Mapping
+from typing import Any, Dict, Mapping
 
 import torch
 from torch import Tensor, nn
 
 from ..inner_loop import D, E, G, InnerLoop, Rates
 from ..params import TensorDict
-from .base import MetaResult, MetaTrainingError, Targets
+from .base import MetaTrainingError, Targets, register_algorithm
 from .maml import MAML
 
 _SHORT = {G: 'g', D: 'd', E: 'e'}  # attribute names, as in checkpoints
@@ -49,6 +49,7 @@ class InnerRates(nn.Module):
         }
 
 
+@register_algorithm
 class MetaSGD(MAML):
     """Meta-SGD: learn the init and per-parameter (or per-tensor) inner rates.
 
@@ -98,6 +99,11 @@ class MetaSGD(MAML):
             for n, params in inner.meta_params().items()
         })
 
+    @classmethod
+    def build(cls, inner: InnerLoop, **options: Any) -> 'MetaSGD':
+        """Rates shaped like ``inner``'s networks."""
+        return cls(inner, **options)
+
     def modules(self) -> Dict[str, nn.Module]:
         """The rates: a meta-module stepped by
         ``optim_wrapper.inner_rates``."""
@@ -125,11 +131,15 @@ class MetaSGD(MAML):
         """MAML's, plus each network's rates for its outer loss (the
         encoder's for G's)."""
         targets = super().targets(inner)
-        for loss, modules in targets.items():
-            targets[loss]['inner_rates'] = OrderedDict(
+        for modules in (targets.d, targets.g):
+            modules['inner_rates'] = OrderedDict(
                 leaf for m in list(modules)
                 for leaf in self.inner_rates.leaves(m).values())
         return targets
+
+    def prepare(self, inner: InnerLoop) -> None:
+        """Check the rates before a meta-batch."""
+        self.check_rates(inner)
 
     def check_rates(self, inner: InnerLoop) -> None:
         """Raise on rates that do not fit the networks or are not finite.
@@ -154,12 +164,6 @@ class MetaSGD(MAML):
                     raise ValueError(f'inner_rates {module}[{k!r}] shape '
                                      f'{tuple(r.shape)} does not broadcast '
                                      'to its parameter.') from err
-
-    def meta_gradients(self, inner: InnerLoop, tasks: Tensor,
-                       rand: Dict) -> MetaResult:
-        """MAML's meta-gradients, plus ``grads['inner_rates']``."""
-        self.check_rates(inner)
-        return super().meta_gradients(inner, tasks, rand)
 
     def _check_finite(self, when: str = '') -> None:
         for module, rates in self.inner_rates.rates().items():

@@ -2,14 +2,15 @@
 from typing import Any, Dict, Optional
 
 import torch
-from torch import Tensor
 
-from ..batching import Mode
 from ..inner_loop import InnerLoop
 from ..params import TensorDict
-from .base import MetaAlgorithm, TaskOutput
+from ..task import Task
+from .base import (MetaAlgorithm, TaskLosses, TaskMeans, TaskOutput,
+                   register_algorithm)
 
 
+@register_algorithm
 class Reptile(MetaAlgorithm):
     """Reptile meta-gradients for a generator/discriminator pair.
 
@@ -25,25 +26,23 @@ class Reptile(MetaAlgorithm):
     :class:`MetaSGD`.
     """
 
-    def task(self, inner: InnerLoop, mode: Mode, real: Tensor,
+    def task(self, inner: InnerLoop, task: Task,
              rand: Dict[str, Any]) -> TaskOutput:
         """Adapt to all images of the task."""
         with torch.no_grad():
-            res = inner.adapt(real, rand, mode=mode)
+            res = inner.adapt(task, rand['inner'])
         return TaskOutput(
-            {
-                'inner_d_loss': res.d_losses,
-                'inner_g_loss': res.g_losses
-            }, res.params, res.buffers)
+            TaskLosses(inner_d=res.d_losses, inner_g=res.g_losses), res.params,
+            res.buffers)
 
     def reduce(self, inner: InnerLoop,
-               means: Optional[Dict[str, Any]]) -> Dict[str, TensorDict]:
+               means: Optional[TaskMeans]) -> Dict[str, TensorDict]:
         """``theta - mean_t(theta_t)`` (zero if no task is valid)."""
         return {
             n: {
                 k:
-                v.detach() - means['params'][n][k]
-                if means else torch.zeros_like(v).detach()
+                v.detach() -
+                means.params[n][k] if means else torch.zeros_like(v).detach()
                 for k, v in p.items()
             }
             for n, p in inner.meta_params().items()

@@ -15,7 +15,7 @@ class MetaDataParallel(nn.Module):
     Meta-learning adapts fast weights in inner loops whose gradients must
     never be synchronised; only the meta-gradient is averaged across ranks,
     once per meta-iteration, by the model itself (see
-    :meth:`metagan_mm.models.BaseMetaGAN.sync_meta_gradients`).  DDP's
+    :meth:`metagan_mm.models.MetaGAN.sync_meta_gradients`).  DDP's
     reducer would fight that, so this wrapper does what is left of DDP's job:
     it broadcasts parameters and buffers from rank 0 when it is built, so
     every rank starts from identical meta-weights, and it forwards

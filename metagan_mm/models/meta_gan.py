@@ -1,36 +1,44 @@
-"""OpenMMLab glue shared by every meta-learned GAN."""
+"""The OpenMMLab model of every meta-learned GAN."""
 from typing import Any, Dict, List, Optional
 
 import torch
 from mmagic.models.base_models import BaseGAN
 from mmengine import dist
-from mmengine.logging import MessageHub
+from mmengine.logging import MessageHub, print_log
 from mmengine.optim import OptimWrapperDict
 from torch import Tensor, nn
-from torch.utils._pytree import tree_map
 
-from metagan_mm.core import (InnerLoop, InnerLoopConfig, MetaAlgorithm,
-                             MetaTrainingError, check_pair)
+from metagan_mm.core import (InnerLoop, InnerLoopConfig, MetaDriver,
+                             MetaTrainingError, Task, build_algorithm,
+                             check_pair)
 from metagan_mm.core.algorithms.double_backward import check_derivative_orders
 from metagan_mm.core.params import TensorDict, stack_tree
 from metagan_mm.registry import MODELS
 from .fewshot_mixin import FewShotMixin
 
-__all__ = ['BaseMetaGAN', 'MetaTrainingError']
+__all__ = ['MetaGAN', 'MetaTrainingError']
 
 
-class BaseMetaGAN(FewShotMixin, BaseGAN):
-    """A GAN whose weights are a meta-learned initialisation.
+@MODELS.register_module()
+class MetaGAN(FewShotMixin, BaseGAN):
+    """A GAN whose weights are a meta-learned initialisation, trained by
+    any registered meta-learning algorithm.
 
-    A subclass only builds its algorithm (:meth:`build_algorithm`, a
-    :class:`~metagan_mm.core.MetaAlgorithm`); everything else is shared: the
-    inner loop (:mod:`metagan_mm.core`), the per-task randomness, writing
-    the meta-gradients into ``.grad`` of every meta-module (G, D and the
-    modules the algorithm owns, e.g. Meta-SGD's ``inner_rates``), averaging
-    them across ranks once per meta-iteration, stepping one mmengine
-    optimizer wrapper per meta-module (so param schedulers and gradient
-    clipping apply), EMA, logging, and few-shot adaptation for evaluation
-    and generation.
+    ``algorithm=dict(type='Reptile')`` names a
+    :class:`~metagan_mm.core.MetaAlgorithm` registered in
+    :data:`metagan_mm.core.ALGORITHMS` (a file in
+    ``metagan_mm/core/algorithms/``, or a module in ``custom_imports``);
+    everything else is shared: the inner loop (:mod:`metagan_mm.core`) with
+    its objective, the per-task randomness, the driver
+    (:class:`~metagan_mm.core.MetaDriver`: batching, failed tasks, out of
+    memory), writing the meta-gradients into ``.grad`` of every meta-module
+    (G, D, E and the modules the algorithm owns, e.g. Meta-SGD's
+    ``inner_rates``), averaging them across ranks once per meta-iteration,
+    stepping one mmengine optimizer wrapper per meta-module (so param
+    schedulers, gradient clipping and AMP apply), EMA, logging, and few-shot
+    adaptation for evaluation and generation. ``ReptileGAN``, ``MAMLGAN``...
+    are this class with the algorithm's name and options at the top level
+    of the config (mmagic's one ``type`` per algorithm).
 
     When built, the pair is checked (shapes; derivatives of the orders the
     algorithm and loss take, see
@@ -39,15 +47,22 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
     Data: ``inputs`` of shape ``[T, N, C, H, W]`` (``T`` tasks of ``N``
     images, normalised by mmagic's ``DataPreprocessor``); ``data_samples``
     may carry ``task_index`` (global task index, seeds the task's noise so
-    that runs are identical whatever the number of ranks) and ``k_shot``.
+    that runs are identical whatever the number of ranks), ``k_shot`` and
+    ``class_idx`` (the task's label, for objectives with a class head).
 
     Args:
         generator (dict): Generator config (built from ``MODELS``).
         discriminator (dict): Discriminator config.
+        algorithm (dict, optional): ``dict(type=name, **options)`` of a
+            registered algorithm; a thin subclass (``ReptileGAN``...) fills
+            it from its ``algorithm_type`` and the extra keyword arguments.
         data_preprocessor (dict, optional): mmagic ``DataPreprocessor`` config.
         inner_loop (dict): :class:`~metagan_mm.core.InnerLoopConfig` fields:
             ``steps``, ``g_lr``, ``d_lr``, ``optimizer``, ``loss``,
             ``batching``...
+        objective (dict, optional): A :class:`~metagan_mm.core.GANObjective`
+            built from ``MODELS`` (default: the inner loop's ``loss``,
+            ``gp_weight``, ``recon_weight``, ``mode_seeking_weight``).
         noise_size (int, optional): Noise size of the generator.
         encoder (dict, optional): Condition encoder config (e.g.
             ``SupportSetEncoder``): a third meta-module, meta-trained and
@@ -64,28 +79,32 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
             from freshly initialised G and D (seeded by ``adapt``'s ``seed``;
             the from-scratch baseline: a GAN trained only on the K images for
             the adaptation steps). Training is unaffected.
+        oom_fallback (bool): When second-order meta-gradients run out of
+            memory, go on with gradient checkpointing, then first order
+            (logged); False stops with an error naming the options.
+        **options: The algorithm's options, with a thin subclass's
+            ``algorithm_type`` only.
     """
+
+    #: The algorithm of a thin subclass (``ReptileGAN``: ``'Reptile'``).
+    algorithm_type: Optional[str] = None
 
     def __init__(self,
                  generator: dict,
                  discriminator: dict,
+                 algorithm: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  inner_loop: Optional[dict] = None,
+                 objective: Optional[dict] = None,
                  noise_size: Optional[int] = None,
                  encoder: Optional[dict] = None,
                  ema_config: Optional[dict] = None,
                  max_failed_fraction: float = 0.5,
                  seed: int = 0,
                  fewshot_init: str = 'meta',
-                 **removed: Any) -> None:
-        if 'batched' in removed:
-            raise KeyError(
-                'model.batched was replaced: use model.inner_loop.batching='
-                "dict(mode='auto'|'vmap'|'loop') (batched=True is "
-                "mode='vmap', False is mode='loop').")
-        if removed:
-            raise TypeError(f'{type(self).__name__} got unexpected settings '
-                            f'{sorted(removed)}.')
+                 oom_fallback: bool = True,
+                 **options: Any) -> None:
+        algorithm = self._algorithm_cfg(algorithm, options)
         super().__init__(
             generator=generator,
             discriminator=discriminator,
@@ -102,27 +121,64 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
                              'freshly initialised weights).')
         self.fewshot_init = fewshot_init
         self.encoder = None if encoder is None else MODELS.build(encoder)
-        check_pair(self.generator, self.discriminator, self.noise_size,
-                   self.encoder)
+        self.check_networks()
         self.inner_loop = InnerLoop(
             self.generator, self.discriminator,
-            InnerLoopConfig.from_dict(inner_loop or {}), self.noise_size,
-            self.encoder)
+            InnerLoopConfig.from_dict(inner_loop
+                                      or {}), self.noise_size, self.encoder,
+            None if objective is None else MODELS.build(objective))
         self.max_failed_fraction = max_failed_fraction
         self.seed = seed
-        self.algorithm = self.build_algorithm()
+        try:
+            self.algorithm = build_algorithm(algorithm, self.inner_loop)
+        except TypeError as err:
+            raise TypeError(f'{type(self).__name__}: bad options for the '
+                            f'algorithm {algorithm["type"]}: {err}') from err
         if self.encoder is not None and not self.algorithm.trains_encoder:
             raise ValueError(
                 f'{type(self).__name__} cannot train a condition encoder '
-                f'({type(self.encoder).__name__}); use ReptileGAN, MAMLGAN, '
-                'MetaSGDGAN or FAMLGAN, or remove model.encoder.')
+                f'({type(self.encoder).__name__}): its algorithm '
+                f'{algorithm["type"]} does not; use one that does (Reptile, '
+                'MAML, MetaSGD) or remove model.encoder.')
         check_derivative_orders(self.inner_loop, self.algorithm.second_order)
         for name, module in self.algorithm.modules().items():
             self.add_module(name, module)
+        self.driver = MetaDriver(
+            self.algorithm,
+            self.inner_loop,
+            oom_fallback=oom_fallback,
+            log=lambda msg: print_log(msg, logger='current', level=30))
 
-    def build_algorithm(self) -> MetaAlgorithm:
-        """Return the torch-only algorithm (subclasses override)."""
-        raise NotImplementedError
+    def check_networks(self) -> None:
+        """Check at build time that G, D (and E) fit together (a subclass
+        for other kinds of generator overrides it)."""
+        check_pair(self.generator, self.discriminator, self.noise_size,
+                   self.encoder)
+
+    def _algorithm_cfg(self, algorithm: Optional[dict],
+                       options: Dict[str, Any]) -> dict:
+        """``dict(type=..., **options)`` from ``algorithm`` or from a thin
+        subclass's ``algorithm_type`` and options."""
+        if 'batched' in options:
+            raise KeyError(
+                'model.batched was replaced: use model.inner_loop.batching='
+                "dict(mode='auto'|'vmap'|'loop') (batched=True is "
+                "mode='vmap', False is mode='loop').")
+        name = type(self).__name__
+        if algorithm is None and self.algorithm_type is None:
+            raise ValueError(
+                f"{name} needs model.algorithm=dict(type='Reptile', ...) "
+                '(any registered meta-learning algorithm).')
+        if algorithm is not None and options:
+            raise TypeError(f'{name} got unexpected settings '
+                            f'{sorted(options)}; algorithm options go in '
+                            'model.algorithm.')
+        if algorithm is None:
+            return dict(type=self.algorithm_type, **options)
+        if self.algorithm_type is not None:
+            raise TypeError(f'{name} trains {self.algorithm_type}; use '
+                            "type='MetaGAN' to name another algorithm.")
+        return dict(algorithm)
 
     def meta_modules(self) -> Dict[str, nn.Module]:
         """The meta-learned modules, by optimizer wrapper name."""
@@ -153,10 +209,7 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
             gen = torch.Generator().manual_seed(
                 (self.seed * 1_000_003 + index) % (2**63))
             per_task.append(
-                tree_map(
-                    lambda t: t[0],
-                    self.algorithm.sample_randomness(self.inner_loop, 1,
-                                                     n_images, gen)))
+                self.algorithm.randomness(self.inner_loop, n_images, gen))
         return stack_tree(per_task)
 
     def sync_meta_gradients(self, num_valid: int, total_valid: int) -> None:
@@ -218,19 +271,17 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
             raise ValueError(
                 f'the tasks have k_shot={k_shot} support images but '
                 f'model.num_support={support}; set both to the same value.')
+        modules = self.meta_modules()
+        self._check_wrappers(optim_wrapper, modules)
         rand = self.sample_task_randomness(
             self._task_indices(samples, tasks.shape[0], curr_iter),
             tasks.shape[1])
-        result = self.algorithm.meta_gradients(self.inner_loop, tasks, rand)
+        labels = self._labels(samples)
+        if labels is not None:
+            labels = labels.to(tasks.device)
+        result = self.driver(Task(tasks, labels), rand)
         total_valid = self._check_failures(result.num_tasks, result.num_valid,
                                            curr_iter)
-        modules = self.meta_modules()
-        missing = [name for name in modules if name not in optim_wrapper]
-        if missing:
-            raise KeyError(
-                f"optim_wrapper has no '{missing[0]}' entry; "
-                f'{type(self).__name__} steps {list(modules)}. Add '
-                f'{missing[0]}=dict(optimizer=...) to optim_wrapper.')
         for name, module in modules.items():
             grads = result.grads.get(name, {})
             for key, param in module.named_parameters():
@@ -247,14 +298,47 @@ class BaseMetaGAN(FewShotMixin, BaseGAN):
         log_vars['tasks_skipped'] = torch.tensor(
             float(result.num_tasks - result.num_valid))
         log_vars['tasks_batched'] = torch.tensor(float(result.batched))
-        for key, losses in result.logs.items():
-            if key.startswith('inner'):
-                log_vars[f'loss_{key}_first'] = losses[0]
-                log_vars[f'loss_{key}_last'] = losses[-1]
-            else:
-                log_vars[f'loss_{key}'] = losses
+        losses = result.losses
+        for name, value in (('inner_d', losses.inner_d), ('inner_g',
+                                                          losses.inner_g)):
+            if value is not None:
+                log_vars[f'loss_{name}_loss_first'] = value[0]
+                log_vars[f'loss_{name}_loss_last'] = value[-1]
+        for name, value in (('outer_d', losses.outer_d), ('outer_g',
+                                                          losses.outer_g)):
+            if value is not None:
+                log_vars[f'loss_{name}_loss'] = value
         log_vars.update(self.algorithm.after_update())
         return log_vars
+
+    def _check_wrappers(self, optim_wrapper: OptimWrapperDict,
+                        modules: Dict[str, nn.Module]) -> None:
+        """One optimizer wrapper per meta-module, without options that a
+        meta-iteration cannot honour."""
+        name = type(self).__name__
+        missing = [key for key in modules if key not in optim_wrapper]
+        if missing:
+            raise KeyError(
+                f"optim_wrapper has no '{missing[0]}' entry; {name} steps "
+                f'{list(modules)}. Add {missing[0]}=dict(optimizer=...) to '
+                'optim_wrapper.')
+        for key in modules:
+            counts = getattr(optim_wrapper[key], '_accumulative_counts', 1)
+            if counts != 1:
+                raise ValueError(
+                    f'optim_wrapper.{key}.accumulative_counts={counts} is '
+                    f'not supported by {name}: meta-gradients are means over '
+                    'the tasks of a meta-iteration and step once per '
+                    'meta-iteration. Remove accumulative_counts and raise '
+                    'train_dataloader.batch_size (tasks per meta-iteration) '
+                    'instead.')
+
+    @staticmethod
+    def _labels(samples: Optional[list]) -> Optional[Tensor]:
+        """``[T]`` class indices of the tasks, when every sample has one."""
+        if not samples or any('class_idx' not in s.metainfo for s in samples):
+            return None
+        return torch.tensor([int(s.metainfo['class_idx']) for s in samples])
 
     @staticmethod
     def _step(wrapper: Any, module: nn.Module) -> None:
