@@ -9,7 +9,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from training_helpers import (REPO_ROOT, _free_port, _run, assert_same_weights,
-                              weights)
+                              assert_trained, train_in_process, weights)
 
 import metagan_mm  # noqa: F401
 from metagan_mm.apis.fewshot_generation import (generate_from_shots,
@@ -148,3 +148,24 @@ def test_labels_outside_the_class_head_are_named():
         model._labels(samples)
     with pytest.raises(ValueError, match='class_idx'):
         model._labels([DataSample(metainfo=dict(task_index=0))])
+
+
+@pytest.mark.slow
+def test_reptile_meta_learns_the_fusion_nets(tmp_path):
+    config = osp.join(
+        REPO_ROOT, 'configs', 'fusion',
+        'reptile_local-fusion-small_1xb4-600iters_glyphs-32x32.py')
+    before, model, _ = train_in_process(
+        config, tmp_path, {
+            'model.generator.base_channels': 2,
+            'model.discriminator.base_channels': 2,
+            'model.inner_loop.steps': 1,
+            'train_cfg.max_iters': 1,
+            'train_dataloader.batch_size': 2,
+            'custom_hooks': [],
+            'default_hooks.checkpoint': None
+        })
+    assert type(model.algorithm).__name__ == 'Reptile'
+    assert_trained(before, model)
+    shots = torch.rand(3, 1, 32, 32) * 2 - 1
+    assert model.generate_adapted(shots, 2).shape == (2, 1, 32, 32)
