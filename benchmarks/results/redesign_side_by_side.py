@@ -5,6 +5,9 @@ The record of how redesign_inner_loop_cpu*t_run*.txt were made (issue 11):
 4,16 1`` with the tree before the redesign checked out at BEFORE_TREE
 (``git worktree add ... c18265a``) and the redesigned one at AFTER_TREE
 (default: this repository; check out a fixed commit when editing it).
+Issue 21's per-task contract was measured the same way with
+``BEFORE_LABEL=af3b53c BASE_CHANNELS=16 THREADS=1 python
+redesign_side_by_side.py 4,8 2`` (contract_inner_loop_cpu1t_run*.txt).
 """
 import os
 import os.path as osp
@@ -25,13 +28,15 @@ ALGS = ['reptile', 'maml-fo', 'maml-so', 'meta-sgd']
 TS = [int(t) for t in sys.argv[1].split(',')] if len(sys.argv) > 1 else [4, 16]
 ITERS = sys.argv[2] if len(sys.argv) > 2 else '2'
 THREADS = os.environ.get('THREADS', '2')
+BASE_CHANNELS = os.environ.get('BASE_CHANNELS', '64')
+BEFORE_LABEL = os.environ.get('BEFORE_LABEL', 'c18265a')
 
 
 def cell(tree, alg, t, b):
     cmd = [
         PY, 'benchmarks/bench_inner_loop.py', '--device', 'cpu', '--iters',
-        ITERS, '--base-channels', '64', '--chunk', 'auto', '--in-process',
-        '--cell', f'{alg},{t},{b},5'
+        ITERS, '--base-channels', BASE_CHANNELS, '--chunk', 'auto',
+        '--in-process', '--cell', f'{alg},{t},{b},5'
     ]
     out = subprocess.run(
         cmd,
@@ -49,8 +54,9 @@ def cell(tree, alg, t, b):
 
 
 print(
-    f'# bench_inner_loop cells, before (c18265a) vs after, alternating '
-    f'order; K=4 Q=4, 5 Adam steps, FIGR DCGAN base 64, chunk auto, '
+    f'# bench_inner_loop cells, before ({BEFORE_LABEL}) vs after, '
+    f'alternating order; K=4 Q=4, 5 Adam steps, FIGR DCGAN base '
+    f'{BASE_CHANNELS}, chunk auto, '
     f'iters {ITERS}; OMP_NUM_THREADS={THREADS}, load average at start '
     f'{os.getloadavg()[0]:.2f}; tasks/s (peak RSS growth MB)',
     flush=True)
