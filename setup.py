@@ -3,8 +3,9 @@
 ``pip install -e .`` in an existing mmagic environment adds what is
 missing from ``requirements/runtime.txt`` (mmengine, mmagic and the pins
 mmagic 1.2.0 needs to import); ``pip install -e .[tests]`` adds the test
-tools.  It does not install torch or mmcv with its compiled ops: install
-those first (``tools/setup_env.sh`` does all of it, see README).
+tools, ``.[docs]`` the documentation tools.  It does not install torch or
+mmcv with its compiled ops: install those first (``tools/setup_env.sh`` does
+all of it, see README).
 """
 import os.path as osp
 import re
@@ -50,6 +51,10 @@ if __name__ == '__main__':
         python_requires='>=3.9',
         install_requires=parse_requirements('runtime.txt') +
         ['mmengine>=0.10.0,<0.11', 'mmagic>=1.2.0,<1.3'],
-        extras_require={'tests': parse_requirements('tests.txt')},
+        extras_require={
+            'tests': parse_requirements('tests.txt'),
+            'docs': parse_requirements('docs.txt'),
+            'demo': parse_requirements('demo.txt'),
+        },
         license='Apache License 2.0',
     )

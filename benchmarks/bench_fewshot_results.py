@@ -57,14 +57,16 @@ MODULE_SCHEDULE = {
         'maml': 'ln-dcgan-quarter_1xb4-200iters',
         'cond-reptile': 'cond-ln-dcgan-quarter_1xb4-600iters',
         'cond-maml': 'cond-ln-dcgan-quarter_1xb4-200iters',
-        'fusion': 'local-fusion-small_1xb8-3kiters'
+        'fusion': 'local-fusion-small_1xb8-3kiters',
+        'test-only': 'ln-dcgan-quarter_test-only'
     },
     'omniglot': {
         'reptile': 'ln-dcgan_1xb8-100kiters',
         'maml': 'ln-dcgan_1xb8-50kiters',
         'cond-reptile': 'cond-ln-dcgan_1xb8-100kiters',
         'cond-maml': 'cond-ln-dcgan_1xb8-50kiters',
-        'fusion': 'local-fusion_1xb8-100kiters'
+        'fusion': 'local-fusion_1xb8-100kiters',
+        'test-only': 'ln-dcgan_test-only'
     },
 }
 ENCODER = {
@@ -73,7 +75,8 @@ ENCODER = {
 }
 # name -> (config relative to configs/ with {d}: data set, {r}/{m}: the
 # Reptile/MAML module and schedule fields, {cr}/{cm}: their conditioned
-# ones, {f}: the fusion model's; extra cfg-options, label)
+# ones, {f}: the fusion model's, {t}: the module and 'test-only' of the
+# untrained baselines; extra cfg-options, label)
 TRAINED = {
     'reptile': ('reptile/reptile_{r}_{d}-32x32.py', {}, 'Reptile (FIGR)'),
     'fomaml': ('maml/maml_{m}_{d}-32x32.py', {
@@ -115,9 +118,9 @@ EVALUATED = {
                  'Meta-SGD, first order', STEPS),
     'transfer': ('baselines/transfer_{r}_{d}-32x32.py', 'transfer',
                  'Transfer (pooled GAN + fine-tune)', STEPS),
-    'scratch': ('baselines/scratch_{r}_{d}-32x32.py', None,
+    'scratch': ('baselines/scratch_{t}_{d}-32x32.py', None,
                 'Scratch (fresh GAN on the K images)', STEPS),
-    'no-adaptation': ('baselines/no-adaptation_{r}_{d}-32x32.py', 'reptile',
+    'no-adaptation': ('baselines/no-adaptation_{t}_{d}-32x32.py', 'reptile',
                       'No adaptation (Reptile meta-model)', 0),
 }
 for _name in ('cond-reptile', 'cond-fomaml', 'faml', 'fusion'):
@@ -136,7 +139,8 @@ def config_name(template: str, data: str) -> str:
         m=fields['maml'],
         cr=fields['cond-reptile'],
         cm=fields['cond-maml'],
-        f=fields['fusion'])
+        f=fields['fusion'],
+        t=fields['test-only'])
 
 
 def common_options(iters: int) -> Dict[str, object]:

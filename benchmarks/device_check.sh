@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one prepared GPU check for a lent device machine (bare: PyTorch only,
-# no mmcv/mmagic, no network). Fills the CUDA columns of the README's
+# no mmcv/mmagic, no network). Fills the CUDA columns of docs/benchmarks.md's
 # tables: batched vs sequential and the second-order memory sweep
 # (bench_inner_loop), eager vs compiled inner steps (bench_compile), and
 # one meta-iteration of the core against the FIGR-style reference step, on

@@ -16,6 +16,14 @@ Fixes:
   the safe unpickler and allows exactly those types, for mmengine's
   local-file loads only (:mod:`metagan_mm.checkpoint.safe_load`); torch's
   default stays in force for every other ``torch.load``.
+* :func:`fix_url_checkpoint_loading` -- mmengine's ``http(s)://``,
+  ``torchvision://``, ``open-mmlab://`` and ``mmcls://`` loaders
+  (``load_from``, ``resume``, ``init_cfg=dict(type='Pretrained')``) and
+  mmagic's FID
+  Inception go through :func:`torch.hub.load_state_dict_from_url`, which
+  unpickles with ``weights_only=False``: a crafted file at (or cached for)
+  a URL ran its code.  Those two callers load the downloaded file with the
+  same safe loader instead; torch's own function is left as it is.
 * :func:`fix_cpu_distributed_init` -- mmengine's ``pytorch`` launcher calls
   ``torch.cuda.set_device`` unconditionally and configs ask for NCCL; on a
   machine without CUDA we skip ``set_device`` and use gloo.
@@ -33,8 +41,13 @@ Fixes:
   every gradient penalty or second-order step through a 512-channel blur
   ran 512 tiny convolutions. The same filter as one single-channel
   convolution over ``N * C`` images gives the same values in one call.
+* :func:`stop_albumentations_update_check` -- albumentations (imported by
+  mmagic) asks PyPI for its latest version on import: a network call at run
+  time, a 2 s wait and a warning on an offline machine. Its own switch,
+  ``NO_ALBUMENTATIONS_UPDATE``, is set unless the user set it.
 """
 import importlib
+import os
 import warnings
 from typing import Any, Callable, Dict, List
 
@@ -141,6 +154,20 @@ def fix_checkpoint_loading() -> None:
         prefixes='', loader=load_from_local, force=True)
 
 
+@_once('url_checkpoint_loading')
+def fix_url_checkpoint_loading() -> None:
+    """Load checkpoints given by URL (every mmengine scheme that downloads,
+    and mmagic's FID Inception weights) without running code from them."""
+    from mmagic.evaluation.functional import fid_inception
+    from mmengine.runner import checkpoint
+
+    from metagan_mm.checkpoint.safe_load import load_url_checkpoint
+    ORIGINALS['url_checkpoint_loading'] = (checkpoint.load_url,
+                                           fid_inception.load_url)
+    checkpoint.load_url = load_url_checkpoint
+    fid_inception.load_url = load_url_checkpoint
+
+
 @_once('cpu_distributed_init')
 def fix_cpu_distributed_init() -> None:
     """Let ``launcher='pytorch'`` initialise on machines without CUDA."""
@@ -228,6 +255,12 @@ def fix_upfirdn2d_cpu_double_backward() -> None:
     module._upfirdn2d_ref = _upfirdn2d_ref
 
 
+def stop_albumentations_update_check() -> None:
+    """Keep albumentations from asking PyPI for its version on import
+    (a user's own ``NO_ALBUMENTATIONS_UPDATE`` is left as it is)."""
+    os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
+
+
 def silence_known_warnings() -> None:
     """Hide the FutureWarning diffusers 0.24 prints on every import."""
     warnings.filterwarnings(
@@ -241,9 +274,11 @@ def apply_all(check: bool = True) -> None:
         check (bool): Whether to run :func:`check_stack` first.
     """
     silence_known_warnings()
+    stop_albumentations_update_check()
     if check:
         check_stack()
     fix_checkpoint_loading()
+    fix_url_checkpoint_loading()
     fix_cpu_distributed_init()
     fix_ddp_device_ids_on_cpu()
     fix_dcgan_discriminator_init()

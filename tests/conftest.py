@@ -1,4 +1,5 @@
 """Shared test fixtures and paths."""
+import gc
 import importlib
 import os
 import os.path as osp
@@ -23,14 +24,36 @@ def omniglot_root() -> str:
 
 @pytest.fixture
 def tool():
-    """``tool('train')``: a script of ``tools/`` imported as a module, to
-    call its ``main(argv)`` as a user runs it, without a new process."""
+    """``tool('train')``: a script of ``tools/`` (or of ``folder``)
+    imported as a module, to call its ``main(argv)`` as a user runs it,
+    without a new process."""
 
-    def load(name: str):
-        sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
+    def load(name: str, folder: str = osp.join(REPO_ROOT, 'tools')):
+        sys.path.insert(0, folder)
         try:
             return importlib.import_module(name)
         finally:
             sys.path.pop(0)
 
     return load
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip the tests marked ``gpu`` where there is no CUDA device."""
+    gpu = [item for item in items if item.get_closest_marker('gpu')]
+    if not gpu:
+        return
+    import torch
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason='needs a CUDA device (marked gpu)')
+    for item in gpu:
+        item.add_marker(skip)
+
+
+def pytest_collection_finish(session):
+    """Move what the imports made (torch, mmengine, mmagic, the test
+    modules) out of the garbage collector's reach: mmengine's data sets run
+    ``gc.collect()`` on every build, and a full collection over that heap
+    takes about a second."""
+    gc.freeze()

@@ -84,6 +84,58 @@ def test_checkpoint_loading_fix(tmp_path):
         CheckpointLoader.load_checkpoint(str(tmp_path / 'no.pth'))
 
 
+class _Payload:
+    """Unpickling it creates ``marker`` (what a malicious file would do)."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (os.system, (f'touch {self.marker}', ))
+
+
+RESNET18_URL = 'https://download.pytorch.org/models/resnet18-f37072fd.pth'
+
+
+def test_url_checkpoint_loading_fix(tmp_path, monkeypatch):
+    """A crafted file in the hub cache (as a compromised mirror or cache
+    leaves it) is refused by every mmengine URL scheme, ``init_cfg``
+    Pretrained and mmagic's FID Inception; no download is made."""
+    from mmagic.evaluation.functional import fid_inception
+    from mmengine.model import BaseModule
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    from metagan_mm.checkpoint import UnsafeCheckpointError
+    from metagan_mm.checkpoint.safe_load import trust_file, untrust_all
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path))
+    cache = tmp_path / 'hub' / 'checkpoints'
+    cache.mkdir(parents=True)
+    marker = tmp_path / 'payload_ran'
+    torch.save({
+        'state_dict': {},
+        'x': _Payload(marker)
+    }, cache / 'resnet18-f37072fd.pth')
+    torch.save({'x': _Payload(marker)},
+               cache / fid_inception.FID_WEIGHTS_URL.split('/')[-1])
+    pretrained = BaseModule(
+        init_cfg=dict(type='Pretrained', checkpoint=RESNET18_URL))
+    for load in (
+            lambda: CheckpointLoader.load_checkpoint(RESNET18_URL),
+            lambda: CheckpointLoader.load_checkpoint('torchvision://resnet18'),
+            pretrained.init_weights,
+            lambda: fid_inception.load_url(fid_inception.FID_WEIGHTS_URL),
+    ):
+        with pytest.raises(UnsafeCheckpointError, match='posix.system'):
+            load()
+        assert not marker.exists()
+    trust_file(RESNET18_URL)  # the opt-in names the URL
+    try:
+        CheckpointLoader.load_checkpoint(RESNET18_URL)
+    finally:
+        untrust_all()
+    assert marker.exists()
+
+
 def _free_port():
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
@@ -105,6 +157,7 @@ def _init_worker(rank, port, queue):
     torch_dist.destroy_process_group()
 
 
+@pytest.mark.slow  # two spawned processes import the package
 @pytest.mark.skipif(torch.cuda.is_available(), reason='tests the CPU path')
 def test_cpu_distributed_init_fix(monkeypatch):
     monkeypatch.setenv('RANK', '0')
@@ -211,3 +264,29 @@ def test_upfirdn2d_cpu_double_backward_fix(up, down, padding):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
     assert before[3] > channels  # the filter's gradient, group by group
     assert fixed[3] < 10
+
+
+def test_import_asks_no_server_for_albumentations_version():
+    """albumentations (imported by mmagic) looks up pypi.org on import
+    unless NO_ALBUMENTATIONS_UPDATE is set; ``import metagan_mm`` sets it."""
+    import subprocess
+    import sys
+    code = ('import socket\n'
+            'hosts = []\n'
+            'def lookup(host, *args, **kwargs):\n'
+            '    hosts.append(host)\n'
+            '    raise OSError("offline")\n'
+            'socket.getaddrinfo = lookup\n'
+            'import metagan_mm, mmagic.models, albumentations\n'
+            'print("HOSTS", hosts)\n')
+    env = {
+        k: v
+        for k, v in os.environ.items() if k != 'NO_ALBUMENTATIONS_UPDATE'
+    }
+    out = subprocess.run([sys.executable, '-c', code],
+                         env=env,
+                         capture_output=True,
+                         text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert 'HOSTS []' in out.stdout, out.stdout

@@ -10,6 +10,9 @@ import torch
 from PIL import Image
 
 from metagan_mm.checkpoint import load_checkpoint_file
+from metagan_mm.utils.runner_setup import build_runner
+
+pytestmark = pytest.mark.slow  # a trained checkpoint, test runs
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = osp.join(REPO_ROOT, 'configs', 'reptile',
@@ -29,6 +32,19 @@ def _run(args, env=None):
     return proc
 
 
+def generate(tool, capsys, *argv):
+    """``tools/generate.py CONFIG CKPT *argv`` as a user runs it, in this
+    process: (exit code, stdout, stderr)."""
+    capsys.readouterr()
+    try:
+        tool('generate').main([CONFIG, *argv])
+        code = 0
+    except SystemExit as stop:
+        code = stop.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory):
     """A 2-iteration meta-GAN checkpoint and a small domain feature net."""
@@ -38,15 +54,18 @@ def trained(tmp_path_factory):
         f"_base_ = [{CONFIG!r}]\n"
         "visualizer = dict(vis_backends=[dict(type='LocalVisBackend'), "
         "dict(type='TensorboardVisBackend')])\n")
-    proc = _run([
-        sys.executable, 'tools/train.py',
-        str(config), '--work-dir',
-        str(work), '--cfg-options', 'train_cfg.max_iters=2',
-        'model.inner_loop.steps=2', 'custom_hooks.0.interval=1',
-        'custom_hooks.0.num_classes=3', 'custom_hooks.0.num_samples=5',
-        'default_hooks.checkpoint.interval=2'
-    ])
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    # tools/train.py's runner, in this process
+    build_runner(
+        str(config),
+        work_dir=str(work),
+        cfg_options={
+            'train_cfg.max_iters': 2,
+            'model.inner_loop.steps': 2,
+            'custom_hooks.0.interval': 1,
+            'custom_hooks.0.num_classes': 3,
+            'custom_hooks.0.num_samples': 5,
+            'default_hooks.checkpoint.interval': 2
+        }).train()
     from mmengine.config import Config
 
     from metagan_mm.evaluation.feature_nets import (feature_net_runner_cfg,
@@ -79,7 +98,6 @@ def test_visualization_hook_writes_grids_to_every_backend(trained):
 def test_eval_loop_repeats_and_never_changes_meta_weights(
         trained, monkeypatch):
     monkeypatch.setenv('METAGAN_FEATURE_NET', trained['fnet'])
-    from metagan_mm.utils.runner_setup import build_runner
     runner = build_runner(
         CONFIG,
         work_dir=str(trained['work'] / 'test'),
@@ -106,7 +124,6 @@ def test_eval_loop_repeats_and_never_changes_meta_weights(
 def test_test_run_writes_the_grid_of_the_tested_checkpoint(
         trained, monkeypatch):
     monkeypatch.setenv('METAGAN_FEATURE_NET', trained['fnet'])
-    from metagan_mm.utils.runner_setup import build_runner
     grids = {}
     for steps in (1, 3):
         work = trained['work'] / f'test_grid_{steps}'
@@ -133,20 +150,18 @@ def _png(path, array):
     return str(path)
 
 
-def test_generate_writes_images_and_grid(trained, tmp_path):
+def test_generate_writes_images_and_grid(trained, tmp_path, tool, capsys):
     rng = np.random.default_rng(0)
     shots = [
         _png(tmp_path / f's{i}.png',
              rng.integers(0, 255, (48, 48), dtype=np.uint8)) for i in range(3)
     ]
     out = tmp_path / 'out'
-    proc = _run([
-        sys.executable, 'tools/generate.py', CONFIG, trained['ckpt'],
-        '--shots', *shots, '--num', '5', '--out',
-        str(out), '--seed', '1', '--steps', '2'
-    ])
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert 'resized' in proc.stdout and '48x48 to 32x32' in proc.stdout
+    code, stdout, stderr = generate(tool, capsys, trained['ckpt'],
+                                    '--shots', *shots, '--num', '5', '--out',
+                                    str(out), '--seed', '1', '--steps', '2')
+    assert code == 0, stderr[-3000:]
+    assert 'resized' in stdout and '48x48 to 32x32' in stdout
     files = sorted(os.listdir(out))
     assert files == [
         'generated_0000.png', 'generated_0001.png', 'generated_0002.png',
@@ -156,35 +171,31 @@ def test_generate_writes_images_and_grid(trained, tmp_path):
     # support row + one row of 5 generations, 32 px + 2 px padding each
     assert Image.open(out / 'grid.png').size == (5 * 34 + 2, 2 * 34 + 2)
     again = tmp_path / 'again'
-    _run([
-        sys.executable, 'tools/generate.py', CONFIG, trained['ckpt'],
-        '--shots', *shots, '--num', '5', '--out',
-        str(again), '--seed', '1', '--steps', '2'
-    ])
+    assert generate(tool, capsys,
+                    trained['ckpt'], '--shots', *shots, '--num', '5', '--out',
+                    str(again), '--seed', '1', '--steps', '2')[0] == 0
     assert np.array_equal(
         np.asarray(Image.open(out / 'grid.png')),
         np.asarray(Image.open(again / 'grid.png')))
 
 
-def test_generate_rejects_bad_shots_clearly(trained, tmp_path):
+def test_generate_rejects_bad_shots_clearly(trained, tmp_path, tool, capsys):
     colour = _png(tmp_path / 'colour.png', np.zeros((32, 32, 3), np.uint8))
     broken = tmp_path / 'broken.png'
     broken.write_text('not an image')
     for shot, message in ((colour, 'has 3 channels (RGB)'),
                           (str(broken), 'cannot be read as an image'),
                           (str(tmp_path / 'missing.png'), 'does not exist')):
-        proc = _run([
-            sys.executable, 'tools/generate.py', CONFIG, trained['ckpt'],
-            '--shots', shot, '--num', '2', '--out',
-            str(tmp_path / 'o')
-        ])
-        assert proc.returncode == 1
-        assert message in proc.stderr
-        assert 'Traceback' not in proc.stderr
+        code, _, stderr = generate(tool, capsys, trained['ckpt'], '--shots',
+                                   shot, '--num', '2', '--out',
+                                   str(tmp_path / 'o'))
+        assert code == 1
+        assert message in stderr
+        assert 'Traceback' not in stderr
 
 
 def test_generate_many_classes_skips_bad_ones_and_matches_one_class(
-        trained, tmp_path):
+        trained, tmp_path, tool, capsys):
     from metagan_mm.apis import class_shot_paths
     root = tmp_path / 'shots'
     rng = np.random.default_rng(0)
@@ -197,18 +208,15 @@ def test_generate_many_classes_skips_bad_ones_and_matches_one_class(
     (root / 'b_bad' / '1.png').write_text('not an image either')
     _png(root / 'd_few' / '0.png', np.zeros((32, 32), np.uint8))
     out = tmp_path / 'out'
-    proc = _run([
-        sys.executable, 'tools/generate.py', CONFIG, trained['ckpt'],
-        '--shots-dir',
-        str(root), '--k', '2', '--num', '3', '--out',
-        str(out)
-    ])
-    assert proc.returncode == 1, proc.stderr[-3000:]
-    assert '2 class(es) skipped' in proc.stderr
-    assert 'b_bad: shot image' in proc.stderr and 'cannot be read' in \
-        proc.stderr
-    assert 'd_few:' in proc.stderr and 'has 1 image(s) but 2' in proc.stderr
-    assert 'generated 3 images for each of 2 classes' in proc.stdout
+    code, stdout, stderr = generate(tool,
+                                    capsys, trained['ckpt'], '--shots-dir',
+                                    str(root), '--k', '2', '--num', '3',
+                                    '--out', str(out))
+    assert code == 1, stderr[-3000:]
+    assert '2 class(es) skipped' in stderr
+    assert 'b_bad: shot image' in stderr and 'cannot be read' in stderr
+    assert 'd_few:' in stderr and 'has 1 image(s) but 2' in stderr
+    assert 'generated 3 images for each of 2 classes' in stdout
     assert sorted(os.listdir(out)) == ['a_good', 'c_good']
     assert sorted(os.listdir(out / 'c_good')) == [
         'generated_0000.png', 'generated_0001.png', 'generated_0002.png',
@@ -218,12 +226,9 @@ def test_generate_many_classes_skips_bad_ones_and_matches_one_class(
     shots = class_shot_paths(str(root / 'c_good'), k=2, seed=0)
     assert len(shots) == 2
     one = tmp_path / 'one'
-    proc = _run([
-        sys.executable, 'tools/generate.py', CONFIG, trained['ckpt'],
-        '--shots', *shots, '--num', '3', '--out',
-        str(one)
-    ])
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    code, _, stderr = generate(tool, capsys, trained['ckpt'], '--shots',
+                               *shots, '--num', '3', '--out', str(one))
+    assert code == 0, stderr[-3000:]
     for name in ('generated_0002.png', 'grid.png'):
         assert np.array_equal(
             np.asarray(Image.open(one / name)),

@@ -1,5 +1,5 @@
-"""mmagic's own GANs inside every meta-learner (README, "Meta-learn the GAN
-of your mmagic project"): each cell of the matrix trains batched, trains
+"""mmagic's own GANs inside every meta-learner (docs/user_guides/
+meta_learn_your_gan.md): each cell of the matrix trains batched, trains
 sequentially for a logged reason, or is refused when the model is built.
 
 The nets are mmagic's, at tiny widths where mmagic lets the width be set;
@@ -104,8 +104,8 @@ REFUSED = ('refused', r'Meta-training takes derivatives of order 3 of the '
            r'2 \(RuntimeError: batch_norm does not support 3rd\+ order '
            r'derivatives\). Fixes: first-order meta-gradients: '
            r'model.first_order=True')
-# The outcome of each pair in each learner, in LEARNERS' order (the
-# README's table).
+# The outcome of each pair in each learner, in LEARNERS' order (the table
+# of docs/user_guides/meta_learn_your_gan.md).
 MATRIX = {
     'dcgan': (BATCHNORM, BATCHNORM, REFUSED, REFUSED),
     'dcgan-gn': (BATCHED, ) * 4,
@@ -191,11 +191,18 @@ def check_cell(nets, learner):
     assert_trained(before, model)
 
 
-FAST = [(n, k) for n in NETS if n != 'stylegan2-32x32' for k in LEARNERS]
+# StyleGAN2's cells (its fixed-width mapping net) are in the slow tier
+CELLS = [
+    pytest.param(
+        n,
+        k,
+        id=f'{n}-{k}',
+        marks=pytest.mark.slow if n.startswith('stylegan2') else ())
+    for n in NETS if n != 'stylegan2-32x32' for k in LEARNERS
+]
 
 
-@pytest.mark.parametrize(
-    'nets, learner', FAST, ids=[f'{n}-{k}' for n, k in FAST])
+@pytest.mark.parametrize('nets, learner', CELLS)
 def test_mmagic_nets_in_every_meta_learner(nets, learner):
     check_cell(nets, learner)
 
@@ -216,11 +223,13 @@ def test_dcgan_batchnorm_trains_second_order_without_gradient_penalty():
 
 
 def readme_snippet():
-    """The config of the README's "Meta-learn the GAN of your mmagic
-    project"."""
-    with open(osp.join(REPO_ROOT, 'README.md')) as f:
+    """The config of "Meta-train the GAN of your config" in
+    docs/user_guides/meta_learn_your_gan.md."""
+    with open(
+            osp.join(REPO_ROOT, 'docs', 'user_guides',
+                     'meta_learn_your_gan.md')) as f:
         text = f.read()
-    section = text.split('## Meta-learn the GAN of your mmagic project')[1]
+    section = text.split('## Meta-train the GAN of your config')[1]
     return section.split('```python\n')[1].split('```')[0]
 
 

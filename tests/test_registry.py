@@ -5,6 +5,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 SCRIPT = textwrap.dedent('''
@@ -47,6 +49,7 @@ CONFIG = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.slow  # a fresh process
 def test_names_resolve_through_custom_imports(tmp_path):
     config = tmp_path / 'cfg.py'
     config.write_text(CONFIG)

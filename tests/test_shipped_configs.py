@@ -13,6 +13,7 @@ from training_helpers import (assert_trained, train_in_process,
 
 import metagan_mm  # noqa: F401
 from metagan_mm.apis.fewshot_generation import model_image_shape
+from metagan_mm.architectures import condition_size
 from metagan_mm.registry import LOOPS, MODELS
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -29,8 +30,12 @@ def test_configs_found():
     assert len(CONFIGS) >= 13
 
 
-@pytest.mark.parametrize(
-    'path', CONFIGS, ids=[osp.relpath(p, REPO_ROOT) for p in CONFIGS])
+@pytest.mark.parametrize('path', [
+    pytest.param(
+        p,
+        id=osp.relpath(p, REPO_ROOT),
+        marks=pytest.mark.slow if 'stylegan2' in p else ()) for p in CONFIGS
+])
 def test_config_builds_model_with_registered_loop(path):
     cfg = Config.fromfile(path)
     init_default_scope(cfg.default_scope)
@@ -41,7 +46,7 @@ def test_config_builds_model_with_registered_loop(path):
     shots = torch.rand(4, channels, size, size) * 2 - 1
     fake = model.generate_adapted(shots, 2, steps=0)  # conditioned: E(shots)
     with torch.no_grad():
-        if getattr(model.discriminator, 'condition_size', None):
+        if condition_size(model.discriminator):
             score = model.discriminator(fake, model.encoder(shots))
         else:
             score = model.discriminator(fake)
@@ -52,6 +57,21 @@ def test_config_builds_model_with_registered_loop(path):
     if 'train_cfg' in cfg:
         with LOOPS.switch_scope_and_registry(None) as reg:
             assert reg.get(cfg.train_cfg['type']) is not None
+
+
+@pytest.mark.parametrize(
+    'path', CONFIGS, ids=[osp.relpath(p, REPO_ROOT) for p in CONFIGS])
+def test_config_is_one_algorithm_one_network_one_data_set(path):
+    """A leaf combines one base of each kind and inherits no other leaf."""
+    bases = Config._get_base_files(path)
+    kinds = sorted(
+        osp.basename(
+            osp.dirname(osp.normpath(osp.join(osp.dirname(path), b))))
+        for b in bases)
+    assert kinds == ['algorithms', 'datasets', 'nets'], bases
+    cfg = Config.fromfile(path)
+    for key in ('generator', 'discriminator', 'data_preprocessor'):
+        assert cfg.model[key] == cfg.nets[key], key
 
 
 # One meta-iteration of 2 tasks with 1 inner step, no hooks that need
@@ -84,6 +104,7 @@ MMAGIC_NET_RUNS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('config', list(MMAGIC_NET_RUNS))
 def test_mmagic_net_config_trains_on_tiny_data(config, tmp_path, monkeypatch):
     env, write, tiny = MMAGIC_NET_RUNS[config]

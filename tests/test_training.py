@@ -7,6 +7,8 @@ import pytest
 from training_helpers import (COND_CONFIG, CONFIG, REPO_ROOT, TINY, _free_port,
                               _run, assert_same_weights, train, weights)
 
+pytestmark = pytest.mark.slow  # tools/train.py runs, 1 and 2 ranks
+
 
 @pytest.mark.parametrize(
     'config', [CONFIG, COND_CONFIG], ids=['reptile', 'conditioned-reptile'])

@@ -20,7 +20,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import metagan_mm  # noqa: F401  (applies the compatibility fixes first)
 from metagan_mm.apis import (generate_for_classes, generate_from_shots,
                              load_meta_model, model_image_shape, read_shots)
-from metagan_mm.utils.cli import add_trust_arg, friendly_errors
+from metagan_mm.utils.cli import (add_trust_arg, friendly_errors,
+                                  non_negative_int, positive_int)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -34,17 +35,20 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--shots-dir', help='a folder with one sub-folder of shots per class')
     parser.add_argument(
         '--k',
-        type=int,
+        type=positive_int,
         default=None,
         help='with --shots-dir: shots per class, chosen by a '
         'shuffle seeded by --seed (default: all)')
     parser.add_argument(
-        '--num', type=int, default=64, help='images to generate (per class)')
+        '--num',
+        type=positive_int,
+        default=64,
+        help='images to generate (per class)')
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
         '--steps',
-        type=int,
+        type=non_negative_int,
         default=None,
         help='adaptation steps (default: as in training)')
     parser.add_argument('--device', default='cpu')

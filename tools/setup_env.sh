@@ -4,12 +4,14 @@
 #   bash tools/setup_env.sh            # creates ./.venv and installs into it
 #   VENV=/path/to/venv bash tools/setup_env.sh
 #
-# What it installs and why (see README.md, "Versions"):
+# What it installs and why (see docs/get_started.md, "Versions"):
 #   torch 2.14.1 / torchvision 0.29.1, mmengine 0.10.7, mmcv 2.1.0 built from
 #   source WITH ops (mmagic.models imports mmcv.ops; no binary wheel exists for
 #   this torch), mmagic 1.2.0 without its heavy optional deps, and the pins
 #   mmagic 1.2.0 needs to import (numpy<2, diffusers 0.24, huggingface_hub<0.26,
-#   transformers 4.39.3).  The mmcv wheel is cached in $METAGAN_CACHE
+#   transformers 4.39.3), gradio 5.14 for demo/ and playwright for its
+#   browser test (which drives the system chromium: .ci/run installs it with
+#   apt; no browser is downloaded).  The mmcv wheel is cached in $METAGAN_CACHE
 #   (default ~/.cache/metagan-mm) so a second set-up takes about a minute.
 set -euo pipefail
 
@@ -40,8 +42,10 @@ say "build tools (setuptools 77-80: torch needs >=77, mmcv's setup.py needs pkg_
 say "torch $TORCH_VERSION, torchvision $TORCHVISION_VERSION"
 "${PIP[@]}" -q "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION"
 
-say "runtime pins for mmengine/mmcv/mmagic"
-"${PIP[@]}" -q -r "$ROOT/requirements/runtime.txt"
+say "runtime pins for mmengine/mmcv/mmagic, and the web demo's gradio"
+# one resolve, so that gradio's Pillow<12 / pandas<3 / pydantic<2.11 are
+# chosen once instead of installed, then replaced
+"${PIP[@]}" -q -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/demo.txt"
 
 TORCH_TAG="$("$PY" -c 'import torch; print(torch.__version__.replace("+", "_"))')"
 CUDA_TAG="$("$PY" -c 'import os, torch; print("cuda" if (torch.cuda.is_available() or os.getenv("FORCE_CUDA") == "1") else "cpu")')"
@@ -79,10 +83,11 @@ fi
 say "mmengine 0.10.7 and mmagic 1.2.0 (without their optional heavy deps)"
 "${PIP[@]}" -q --no-deps "mmengine==0.10.7" "mmagic==1.2.0"
 
-say "metagan-mm (editable), test tools and linters"
+say "metagan-mm (editable), test tools, linters and the documentation tools"
 "${PIP[@]}" -q --no-deps --no-build-isolation -e "$ROOT"
-"${PIP[@]}" -q -r "$ROOT/requirements/tests.txt" -r "$ROOT/requirements/lint.txt"
+"${PIP[@]}" -q -r "$ROOT/requirements/tests.txt" -r "$ROOT/requirements/lint.txt" \
+  -r "$ROOT/requirements/docs.txt"
 
 say "checking the stack imports"
-"$PY" -c "import metagan_mm, mmagic.models, mmcv.ops; import torch, mmcv, mmengine, mmagic; print('torch', torch.__version__, '| mmcv', mmcv.__version__, '| mmengine', mmengine.__version__, '| mmagic', mmagic.__version__)"
+"$PY" -c "import metagan_mm, mmagic.models, mmcv.ops, gradio; import torch, mmcv, mmengine, mmagic; print('torch', torch.__version__, '| mmcv', mmcv.__version__, '| mmengine', mmengine.__version__, '| mmagic', mmagic.__version__)"
 say "done. Activate with: source $VENV/bin/activate"

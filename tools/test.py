@@ -1,7 +1,7 @@
 """Evaluate a checkpoint with the config's test loop and evaluator.
 
     python tools/test.py CONFIG CHECKPOINT [--ema] [--trust-checkpoint]
-        [--work-dir DIR] [--cfg-options k=v ...]
+        [--trust-feature-net FILE] [--work-dir DIR] [--cfg-options k=v ...]
         [--launcher {none,pytorch,slurm,mpi}]
 
 Every weight of the config's model must be in the checkpoint, with the same
@@ -43,7 +43,8 @@ def main(argv=None) -> dict:
             cfg_options=args.cfg_options,
             launcher=args.launcher,
             checkpoint=args.checkpoint,
-            use_ema=args.ema)
+            use_ema=args.ema,
+            trust_checkpoint=args.trust_checkpoint)
         metrics = runner.test()
         close_distributed()
         return metrics

@@ -1,4 +1,6 @@
-# Runtime shared by every metagan-mm config.
+# Runtime, hooks, visualiser and loops shared by every metagan-mm config
+# (each configs/_base_/datasets/ file inherits it and adds its data set's
+# test metrics and visualisation hook).
 default_scope = 'mmagic'
 custom_imports = dict(imports=['metagan_mm'], allow_failed_imports=False)
 
@@ -20,7 +22,7 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(
         type='CheckpointHook',
-        interval=100,
+        interval=1000,
         by_epoch=False,
         max_keep_ckpts=3,
         save_last=True),
@@ -29,6 +31,24 @@ default_hooks = dict(
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 
+# Leaves set max_iters (and checkpoint.interval) for their budget.
+train_cfg = dict(type='MetaIterBasedTrainLoop')
+# Few-shot test loop: for every unseen class, adapt a copy of the meta-model
+# to its K conditioning images, generate num_samples images, and measure them
+# against the class's real reference images (the data set base's
+# test_evaluator).
+test_cfg = dict(type='FewShotTestLoop', num_samples=64, seed=0)
+
 randomness = dict(seed=0, deterministic=False)
 load_from = None
 resume = False
+
+# Shows the adapted generations of num_classes unseen classes (the data set
+# base sets `dataset` to its unseen K-shot sets).
+custom_hooks = [
+    dict(
+        type='FewShotVisualizationHook',
+        interval=1000,
+        num_classes=4,
+        num_samples=8),
+]

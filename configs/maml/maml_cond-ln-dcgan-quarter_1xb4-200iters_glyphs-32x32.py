@@ -1,27 +1,17 @@
 # Conditioned MAML on the embedded glyph data set (no download), CPU-sized:
 # the project's FIGR-spirit DCGAN at quarter width, 4 tasks of 4 support + 4
-# query images; a set encoder embeds the support set into the condition.
+# query images; a set encoder embeds the support set into the generator's
+# condition (the discriminator stays unconditional:
+# configs/_base_/nets/cond-g-ln-dcgan_32x32.py).
 _base_ = [
-    '../_base_/default_runtime.py',
-    '../_base_/models/maml_cond-ln-dcgan_32x32.py',
-    '../_base_/datasets/glyphs_episodic_32x32.py',
-    '../_base_/feature_nets/glyphs_domain_32x32.py',
-    '../_base_/fewshot_eval.py',
+    '../_base_/algorithms/maml.py',
+    '../_base_/nets/cond-g-ln-dcgan-quarter_32x32.py',
+    '../_base_/datasets/glyphs_episodic_32x32.py'
 ]
-# a plain list builds mmengine's Evaluator (mmagic's 'Evaluator' has another API)
-test_evaluator = {{_base_.fewshot_metrics}}
-model = dict(
-    generator=dict(base_channels=16),
-    discriminator=dict(base_channels=16),
-    encoder=dict(base_channels=16))
-train_dataloader = dict(batch_size=4, dataset=dict(k_shot=4, num_query=4))
-train_cfg = dict(type='MetaIterBasedTrainLoop', max_iters=200)
+model = dict(_base_.nets, inner_loop=dict(recon_weight=1.0))
+optim_wrapper = dict(
+    encoder=dict(optimizer=dict(type='Adam', lr=1e-4, betas=(0.5, 0.9))))
+train_dataloader = dict(batch_size=4, dataset=dict(num_query=4))
+train_cfg = dict(max_iters=200)
 default_hooks = dict(checkpoint=dict(interval=100))
-custom_hooks = [
-    dict(
-        type='FewShotVisualizationHook',
-        dataset={{_base_.unseen_fewshot_dataset}},
-        interval=100,
-        num_classes=4,
-        num_samples=8),
-]
+custom_hooks = [dict(_base_.custom_hooks[0], interval=100)]

@@ -1,8 +1,13 @@
-# Meta-SGD meta-GAN on the embedded glyph data set: the MAML config plus
-# meta-learned per-parameter inner learning rates (initialised at
-# inner_loop.g_lr / d_lr, clamped at min_lr, stepped by
-# optim_wrapper.inner_rates).
-_base_ = ['../maml/maml_ln-dcgan-quarter_1xb4-200iters_glyphs-32x32.py']
-model = dict(type='MetaSGDGAN', per_parameter=True, min_lr=0.0)
-optim_wrapper = dict(
-    inner_rates=dict(optimizer=dict(type='Adam', lr=1e-5, betas=(0.5, 0.9))))
+# Meta-SGD meta-GAN on the embedded glyph data set: MAML's budget
+# (maml_ln-dcgan-quarter_1xb4-200iters_glyphs-32x32.py) plus meta-learned
+# per-parameter inner learning rates.
+_base_ = [
+    '../_base_/algorithms/meta-sgd.py',
+    '../_base_/nets/ln-dcgan-quarter_32x32.py',
+    '../_base_/datasets/glyphs_episodic_32x32.py'
+]
+model = dict(_base_.nets)
+train_dataloader = dict(batch_size=4, dataset=dict(num_query=4))
+train_cfg = dict(max_iters=200)
+default_hooks = dict(checkpoint=dict(interval=100))
+custom_hooks = [dict(_base_.custom_hooks[0], interval=100)]

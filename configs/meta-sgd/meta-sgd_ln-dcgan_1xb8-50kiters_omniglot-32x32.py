@@ -1,8 +1,10 @@
-# Meta-SGD meta-GAN on Omniglot 32x32: the MAML config plus
-# meta-learned per-parameter inner learning rates (initialised at
-# inner_loop.g_lr / d_lr, clamped at min_lr, stepped by
-# optim_wrapper.inner_rates).
-_base_ = ['../maml/maml_ln-dcgan_1xb8-50kiters_omniglot-32x32.py']
-model = dict(type='MetaSGDGAN', per_parameter=True, min_lr=0.0)
-optim_wrapper = dict(
-    inner_rates=dict(optimizer=dict(type='Adam', lr=1e-5, betas=(0.5, 0.9))))
+# Meta-SGD meta-GAN on Omniglot 32x32: MAML's budget
+# (maml_ln-dcgan_1xb8-50kiters_omniglot-32x32.py) plus meta-learned
+# per-parameter inner learning rates.
+_base_ = [
+    '../_base_/algorithms/meta-sgd.py', '../_base_/nets/ln-dcgan_32x32.py',
+    '../_base_/datasets/omniglot_episodic_32x32.py'
+]
+model = dict(_base_.nets)
+train_dataloader = dict(dataset=dict(num_query=4))
+train_cfg = dict(max_iters=50000)

@@ -10,7 +10,7 @@ from mmengine.registry import init_default_scope
 from PIL import Image, UnidentifiedImageError
 
 from metagan_mm.architectures import condition_size
-from metagan_mm.checkpoint import load_model_weights
+from metagan_mm.checkpoint import load_model_weights, save_atomically
 from metagan_mm.engine.hooks.fewshot_visualization_hook import (fewshot_grid,
                                                                 to_uint8)
 from metagan_mm.registry import MODELS
@@ -104,18 +104,19 @@ def read_shots(paths: Sequence[str],
             raise ShotImageError(
                 f'shot image {path} cannot be read as an image ({err}). '
                 'Pass PNG or JPEG files.') from None
-        got = len(image.getbands())
+        found = f'{len(image.getbands())} channels ({image.mode})'
         if image.mode in ('1', 'P', 'I', 'I;16', 'F'):
             image = image.convert('L' if channels == 1 else 'RGB')
         elif image.mode in ('LA', 'RGBA'):
-            image = image.convert(image.mode[:-1])  # drop alpha
-            got = len(image.getbands())
+            found = (f'{len(image.getbands())} channels ({image.mode}: '
+                     f'{image.mode[:-1]} and alpha, which is dropped)')
+            image = image.convert(image.mode[:-1])
         if len(image.getbands()) != channels:
             if not convert:
                 raise ShotImageError(
-                    f'shot image {path} has {got} channels ({image.mode}) but '
-                    f'the model makes {channels}-channel images. Convert it '
-                    'or pass --convert.')
+                    f'shot image {path} has {found} but the model makes '
+                    f'{channels}-channel images. Convert it or pass '
+                    '--convert.')
             log(f'converted {path} from {image.mode} to {mode}')
             image = image.convert(mode)
         if image.size != (width, height):
@@ -137,7 +138,7 @@ def generate_from_shots(model: torch.nn.Module,
     """Adapt to ``shots`` and write ``num`` images plus ``grid.png``.
 
     Args:
-        model: A meta-GAN (``BaseMetaGAN``).
+        model: A meta-GAN (``MetaGAN``).
         shots (Tensor): ``[K, C, H, W]`` uint8 images.
         num (int): Images to generate.
         out_dir (str): Output folder (created).
@@ -155,12 +156,15 @@ def generate_from_shots(model: torch.nn.Module,
     for i, image in enumerate(to_uint8(fake.cpu())):
         array = image.permute(1, 2, 0).numpy()
         path = osp.join(out_dir, f'generated_{i:04d}.png')
-        Image.fromarray(array[...,
-                              0] if array.shape[2] == 1 else array).save(path)
+        if array.shape[2] == 1:
+            array = array[..., 0]
+        save_atomically(lambda f: Image.fromarray(array).save(f, format='PNG'),
+                        path)
         written.append(path)
     grid = fewshot_grid(
         support.cpu(), fake.cpu(), nrow=max(support.shape[0], min(num, 8)))
     grid_path = osp.join(out_dir, 'grid.png')
-    Image.fromarray(grid).save(grid_path)
+    save_atomically(lambda f: Image.fromarray(grid).save(f, format='PNG'),
+                    grid_path)
     written.append(grid_path)
     return written

@@ -1,4 +1,6 @@
 """Load a checkpoint's weights into a model, strictly."""
+import glob
+import os.path as osp
 import re
 from typing import Any, Callable, Dict, List, Mapping, Optional
 
@@ -48,10 +50,68 @@ def model_state_dict(checkpoint: Any, path: str) -> Dict[str, Tensor]:
                                                        Mapping) else None
     if not isinstance(state, Mapping) or not state:
         raise CheckpointMismatchError(
-            f'checkpoint {path} holds no model weights (no "state_dict" '
-            'entry): it is not a checkpoint written by tools/train.py. Pass '
-            'a work_dirs/<config>/iter_N.pth file.')
+            f'checkpoint {path} holds no model weights (its "state_dict" '
+            'is missing or empty): it is not a checkpoint written by '
+            'tools/train.py. Pass a work_dirs/<config>/iter_N.pth file.')
     return {re.sub(r'^module\.', '', k): v for k, v in state.items()}
+
+
+def trained_with(checkpoint: Any) -> str:
+    """Which config a checkpoint of ``tools/train.py`` was trained with.
+
+    mmengine names each run ``<config name>_<YYYYmmdd>_<HHMMSS>`` and keeps
+    it in the checkpoint's ``meta``; the config is looked up under
+    ``configs/`` of this repository.
+
+    Returns:
+        str: A phrase to end an error message with ('' if unknown).
+    """
+    meta = checkpoint.get('meta') if isinstance(checkpoint, Mapping) else None
+    name = str((meta or {}).get('experiment_name') or '')
+    stem = re.sub(r'_\d{8}_\d{6}$', '', name)
+    if not stem:
+        return ''
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    found = sorted(
+        glob.glob(
+            osp.join(root, 'configs', '**', f'{stem}.py'), recursive=True))
+    where = osp.relpath(found[0], root) if found else f'{stem}.py'
+    return (f' It was trained with the config {where} (run {name}); its '
+            "full config text, with any --cfg-options, is in the checkpoint's "
+            "meta['cfg'].")
+
+
+def check_model_weights(model: nn.Module, checkpoint: Any,
+                        path: str) -> Dict[str, Tensor]:
+    """The checkpoint's model weights, if they fit ``model`` exactly.
+
+    Args:
+        model (nn.Module): The model built from the config.
+        checkpoint: What the checkpoint file holds.
+        path (str): Its name, for the messages.
+
+    Returns:
+        dict: Its ``state_dict`` (without a ``module.`` prefix).
+
+    Raises:
+        CheckpointMismatchError: It has no weights, misses some of the
+            model's, has others, or other shapes; the message names them
+            and the config it was trained with.
+    """
+    try:
+        state = model_state_dict(checkpoint, path)
+    except CheckpointMismatchError as err:
+        raise CheckpointMismatchError(f'{err}{trained_with(checkpoint)}') \
+            from None
+    problems = _mismatches(model.state_dict(), state)
+    if problems:
+        raise CheckpointMismatchError(
+            f'checkpoint {path} does not fit the model '
+            f'{type(model).__name__} built from the config: ' +
+            '; '.join(problems) + '. The config and the checkpoint probably '
+            'belong to different runs: pass the config the checkpoint was '
+            f'trained with.{trained_with(checkpoint)}')
+    return state
 
 
 def load_model_weights(model: nn.Module,
@@ -78,15 +138,8 @@ def load_model_weights(model: nn.Module,
             some of the model's, has others, or other shapes; or EMA weights
             were asked for and it has none.
     """
-    state = model_state_dict(load_checkpoint_file(path, trust=trust), path)
-    problems = _mismatches(model.state_dict(), state)
-    if problems:
-        raise CheckpointMismatchError(
-            f'checkpoint {path} does not fit the model '
-            f'{type(model).__name__} built from the config: ' +
-            '; '.join(problems) + '. The config and the checkpoint probably '
-            'belong to different runs: pass the config the checkpoint was '
-            'trained with.')
+    state = check_model_weights(model, load_checkpoint_file(path, trust=trust),
+                                path)
     model.load_state_dict(state, strict=True)
     has_ema = any(k.startswith(EMA_PREFIX) for k in state)
     if use_ema:

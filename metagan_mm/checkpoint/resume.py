@@ -18,7 +18,9 @@ def resume_candidates(work_dir: str) -> List[str]:
 
     The file named in ``last_checkpoint`` (mmengine's pointer) comes
     first, then every ``iter_N.pth`` / ``epoch_N.pth`` by ``N``, highest
-    first.
+    first.  The pointer holds an absolute path; a file of that name in
+    ``work_dir`` itself is preferred to it, so a copied or moved work dir
+    resumes from its own checkpoints, never from the original's.
     """
     found = []
     for path in glob.glob(osp.join(work_dir, '*.pth')):
@@ -30,6 +32,8 @@ def resume_candidates(work_dir: str) -> List[str]:
     if osp.isfile(pointer):
         with open(pointer) as f:
             last = f.read().strip()
+        here = osp.join(work_dir, osp.basename(last))
+        last = here if last and osp.isfile(here) else last
         if last and osp.isfile(last):
             last = osp.abspath(last)
             ordered = [last] + [p for p in ordered if p != last]

@@ -21,6 +21,7 @@ from torch import Tensor
 
 from .faml_losses import ragan_d_loss, ragan_g_loss
 
+#: The values of ``inner_loop.loss``.
 LOSS_NAMES = ('wgan-gp', 'nonsaturating', 'hinge', 'ragan')
 BACKENDS = ('autograd', 'func')
 _NORM_EPS = 1e-12

@@ -10,6 +10,7 @@ from mmengine.dataset import BaseDataset
 from mmengine.dist import get_dist_info
 from mmengine.logging import MessageHub, MMLogger, print_log
 
+from metagan_mm.checkpoint import write_atomically
 from .class_split import PARTS, ClassSplit, SplitSpec
 from .errors import (DataConfigError, DataRootError, SplitError,
                      UnreadableImageError)
@@ -207,7 +208,8 @@ class ClassImageDataset(BaseDataset):
             raise DataRootError(
                 f'{name}: no classes with images found under '
                 f'{self.data_root!r}. Fix: point data_root at the prepared '
-                'data (README, "Data sources", for the expected layout).')
+                'data (docs/user_guides/data.md, "Data sources", for the '
+                'expected layout).')
         names = [r[0] for r in records]
         groups = [r[1] for r in records]
         if len(set(names)) != len(names):
@@ -291,9 +293,9 @@ class ClassImageDataset(BaseDataset):
             split_part=self.split_part,
             parts={p: [names[i] for i in parts[p]]
                    for p in PARTS})
-        os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-        with open(out, 'w', encoding='utf-8') as f:
-            json.dump(payload, f, indent=1, ensure_ascii=False)
+        write_atomically(
+            out,
+            json.dumps(payload, indent=1, ensure_ascii=False).encode('utf-8'))
         print_log(f'{name}: class split saved to {out}', logger='current')
 
     def _verify_files(self, data_list: List[dict]) -> None:

@@ -35,6 +35,7 @@ import numpy as np
 from .errors import SplitError
 
 SplitSpec = Union[None, str, dict, 'ClassSplit']
+#: The parts a class split can have, in order.
 PARTS: Tuple[str, ...] = ('train', 'val', 'test')
 
 
@@ -75,7 +76,8 @@ class ClassSplit:
         if spec is not None and not isinstance(spec, (str, dict)):
             raise SplitError(
                 'split must be None, a file path or a dict, got '
-                f'{type(spec).__name__}. See the README, "Class splits".')
+                f'{type(spec).__name__}. See docs/user_guides/data.md, '
+                '"Class splits".')
         self.spec = spec
 
     # ------------------------------------------------------------------

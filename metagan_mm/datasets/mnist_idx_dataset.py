@@ -125,7 +125,7 @@ class MNISTIDXDataset(ClassImageDataset):
                 f'({[osp.basename(f) for f in found]}); IDX files there: '
                 f'{listing}. Fix: set subsets= to the file prefixes you have '
                 '(e.g. ("train", "t10k")) or download the files (see '
-                'the README, "Preparing the data").')
+                'docs/user_guides/data.md, "Preparing the data").')
         return found[0]
 
     def _load(self) -> Tuple[np.ndarray, np.ndarray]:

@@ -59,7 +59,8 @@ class NpyClassDataset(ClassImageDataset):
             self._check_root(
                 self.npy_path, '.npy file',
                 'give the path of a [classes, images, H, W, C] uint8 .npy '
-                'file (README, "Preparing the data", LoFGAN / F2GAN arrays).')
+                'file (docs/user_guides/data.md, "Preparing the data", '
+                'LoFGAN / F2GAN arrays).')
             try:
                 arr = np.load(self.npy_path, mmap_mode='r', allow_pickle=False)
             except Exception as err:

@@ -11,7 +11,7 @@ from .errors import DataRootError
 OMNIGLOT_HELP = (
     'download images_background.zip and images_evaluation.zip from '
     'https://github.com/brendenlake/omniglot (python/ folder) and unzip '
-    'both into data_root (README, "Preparing the data").')
+    'both into data_root (docs/user_guides/data.md, "Preparing the data").')
 
 
 @DATASETS.register_module()

@@ -1,6 +1,7 @@
 """Config loading and runner building shared by ``tools/*.py``."""
+import logging
 import os.path as osp
-from typing import Optional
+from typing import Optional, Union
 
 import torch
 from mmengine.config import Config
@@ -8,10 +9,13 @@ from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS, init_default_scope
 from mmengine.runner import Runner
+from mmengine.runner.checkpoint import CheckpointLoader
 
 from metagan_mm.checkpoint import (ATOMIC_BACKEND_ARGS,
                                    find_resumable_checkpoint,
                                    load_model_weights)
+from metagan_mm.checkpoint.model_weights import check_model_weights
+from metagan_mm.checkpoint.safe_load import trust_file
 from metagan_mm.utils.config_check import check_top_level_keys
 
 
@@ -77,18 +81,46 @@ def _atomic_checkpoints(cfg: Config) -> None:
         hook.backend_args = dict(ATOMIC_BACKEND_ARGS)
 
 
-def build_runner(config: str,
+def _auto_resume(cfg: Config, trust: Optional[bool]) -> None:
+    """Point ``cfg.load_from`` at the newest readable checkpoint of the work
+    dir; say so when there is none (training then starts afresh)."""
+    found = find_resumable_checkpoint(
+        cfg.work_dir,
+        trust=trust,
+        warn=lambda msg: print_log(msg, logger='current'))
+    cfg.resume = found is not None
+    cfg.load_from = found
+    if found is None:
+        why = ('does not exist' if not osp.isdir(cfg.work_dir) else
+               'has no checkpoint (iter_N.pth)')
+        print_log(
+            f'--resume: the work dir {osp.abspath(cfg.work_dir)} {why}, so '
+            'there is nothing to resume: training starts at iteration 0. If '
+            'you meant to continue a run, check --work-dir.',
+            logger='current',
+            level=logging.WARNING)
+
+
+def build_runner(config: Union[str, Config],
                  work_dir: Optional[str] = None,
                  cfg_options: Optional[dict] = None,
                  launcher: str = 'none',
                  resume: Optional[str] = None,
                  amp: bool = False,
                  checkpoint: Optional[str] = None,
-                 use_ema: bool = False) -> Runner:
+                 use_ema: bool = False,
+                 trust_checkpoint: bool = False) -> Runner:
     """Build the runner a config asks for (``runner_type`` honoured).
 
+    The model checkpoint (``resume``, ``load_from`` or ``checkpoint``) must
+    hold every weight of the model with its shape and no other; else one
+    error names the keys and the config the checkpoint was trained with
+    (:class:`~metagan_mm.checkpoint.CheckpointMismatchError`).
+
     Args:
-        config (str): Path of the config file.
+        config (str | Config): Path of the config file, or the config
+            :func:`load_config` read (then ``work_dir``, ``cfg_options``
+            and ``launcher`` are not used).
         work_dir (str, optional): Work directory override.
         cfg_options (dict, optional): ``--cfg-options`` overrides.
         launcher (str): Job launcher.
@@ -97,22 +129,25 @@ def build_runner(config: str,
             a path from that checkpoint.
         amp (bool): Enable automatic mixed precision.
         checkpoint (str, optional): Weights to load into the model
-            (``tools/test.py``), strictly: every weight of the model, with
-            its shape, and no other
+            (``tools/test.py``), strictly
             (:func:`~metagan_mm.checkpoint.load_model_weights`).
         use_ema (bool): With ``checkpoint``: use its EMA generator weights.
+        trust_checkpoint (bool): Load that one model checkpoint with full
+            unpickling (``--trust-checkpoint``); every other file stays
+            safe.
 
     Returns:
         Runner: The runner.
     """
-    cfg = load_config(config, work_dir, cfg_options, launcher)
+    cfg = config if isinstance(config, Config) else load_config(
+        config, work_dir, cfg_options, launcher)
     if amp:
         _enable_amp(cfg)
     _atomic_checkpoints(cfg)
+    if resume is None and cfg.get('resume') and not cfg.get('load_from'):
+        resume = 'auto'  # the config asks to resume: the same search
     if resume == 'auto':
-        cfg.resume = True
-        cfg.load_from = find_resumable_checkpoint(
-            cfg.work_dir, warn=lambda msg: print_log(msg, logger='current'))
+        _auto_resume(cfg, trust_checkpoint or None)
     elif resume is not None:
         if not osp.isfile(resume):
             raise FileNotFoundError(
@@ -121,12 +156,22 @@ def build_runner(config: str,
                 'latest checkpoint of the work dir.')
         cfg.resume = True
         cfg.load_from = resume
+    if trust_checkpoint:
+        for name in (cfg.get('load_from'), checkpoint):
+            if name:
+                trust_file(name)
     init_default_scope(cfg.get('default_scope', 'mmagic'))
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
         RUNNERS.build(cfg)
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    if cfg.get('load_from'):
+        check_model_weights(
+            model,
+            CheckpointLoader.load_checkpoint(
+                cfg.load_from, map_location='cpu', logger='silent'),
+            cfg.load_from)
     if checkpoint is not None:
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
         load_model_weights(model, checkpoint, use_ema, log=runner.logger.info)
     return runner
 

@@ -64,3 +64,20 @@ def genuine(tmp_path):
             }
         }, path)
     return str(path)
+
+
+@pytest.fixture
+def crafted_old_format(tmp_path):
+    """``(path, marker)``: the crafted checkpoint in torch's old (non-zip)
+    format, whose globals cannot be listed without unpickling."""
+    marker = tmp_path / 'old_payload_ran'
+    path = tmp_path / 'iter_700.pth'
+    torch.save({
+        'meta': {
+            'iter': 700
+        },
+        'payload': Payload(f'touch {marker}')
+    },
+               path,
+               _use_new_zipfile_serialization=False)
+    return str(path), marker

@@ -94,3 +94,64 @@ def test_damaged_file_gets_a_clear_error(genuine, tmp_path, cut):
 def test_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match='does not exist'):
         load_checkpoint_file(str(tmp_path / 'no.pth'))
+
+
+def test_old_format_pickle_is_refused_as_unsafe_not_damaged(
+        crafted_old_format):
+    path, marker = crafted_old_format
+    with pytest.raises(UnsafeCheckpointError) as info:
+        load_checkpoint_file(path)
+    message = str(info.value)
+    assert 'posix.system' in message and 'damaged' not in message
+    assert not marker.exists()
+
+
+def test_refusal_does_not_repeat_torchs_advice(crafted, crafted_old_format):
+    for path, _ in (crafted, crafted_old_format):
+        with pytest.raises(UnsafeCheckpointError) as info:
+            load_checkpoint_file(path)
+        assert 'will likely succeed' not in str(info.value)
+        assert 'weights_only' not in str(info.value)
+
+
+@pytest.mark.parametrize('value', ['no', 'off', 'false', '0', ''])
+def test_trust_env_false_values_do_not_trust(crafted, monkeypatch, value):
+    path, marker = crafted
+    monkeypatch.setenv(TRUST_ENV, value)
+    with pytest.raises(UnsafeCheckpointError):
+        load_checkpoint_file(path)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize('value', ['1', 'true', 'YES', 'on'])
+def test_trust_env_explicit_true_values_trust(crafted, monkeypatch, value):
+    path, marker = crafted
+    monkeypatch.setenv(TRUST_ENV, value)
+    load_checkpoint_file(path)
+    assert marker.exists()
+
+
+def test_trust_env_other_values_are_an_error(crafted, monkeypatch):
+    path, marker = crafted
+    monkeypatch.setenv(TRUST_ENV, 'maybe')
+    with pytest.raises(ValueError, match="'maybe' is not understood"):
+        load_checkpoint_file(path)
+    assert not marker.exists()
+
+
+def test_trust_file_trusts_that_file_alone(crafted, crafted_old_format):
+    from metagan_mm.checkpoint.safe_load import trust_file, untrust_all
+    (path, marker), (other, other_marker) = crafted, crafted_old_format
+    trust_file(path)
+    try:
+        load_checkpoint_file(path)
+        assert marker.exists()
+        with pytest.raises(UnsafeCheckpointError):
+            load_checkpoint_file(other)
+        assert not other_marker.exists()
+    finally:
+        untrust_all()
+    marker.unlink()
+    with pytest.raises(UnsafeCheckpointError):
+        load_checkpoint_file(path)
+    assert not marker.exists()

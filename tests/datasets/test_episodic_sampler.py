@@ -122,6 +122,7 @@ def _dist_worker(rank, world, port, out_dir, batch, num_batches):
         dist.destroy_process_group()
 
 
+@pytest.mark.slow
 def test_two_process_gloo_partition(tmp_path):
     import torch.multiprocessing as mp
     with socket.socket() as sock:

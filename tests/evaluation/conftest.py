@@ -37,6 +37,14 @@ def glyph_cfg(split_part: str = 'train') -> dict:
         pipeline=PIPELINE)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Mark ``slow`` every test that needs the session's trained feature
+    network (:func:`trained_net`, about 15 s on 2 cores, once)."""
+    for item in items:
+        if {'trained_net', 'feature_net_cfg'} & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope='session')
 def trained_net(tmp_path_factory) -> Dict:
     """Train a feature network; records every data set config built."""

@@ -128,6 +128,7 @@ def test_inception_loads_local_state_dict(no_downloads, tmp_path, style):
     assert torch.allclose(layers[-1].flatten(1), feats)
 
 
+@pytest.mark.slow
 def test_cli_trains_and_saves(tmp_path, make_glyph_cfg, tool):
     glyph_cfg = make_glyph_cfg
     tool = tool('train_feature_extractor')
@@ -168,6 +169,7 @@ def test_inception_torchscript_file(no_downloads, tmp_path):
         net.multi_layer_features(torch.zeros(1, 3, 8, 8))
 
 
+@pytest.mark.slow
 def test_cli_on_real_omniglot(tmp_path, monkeypatch, omniglot_root, tool):
     """Omniglot config: the network never loads the unseen alphabets."""
     tool = tool('train_feature_extractor')

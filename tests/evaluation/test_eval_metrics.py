@@ -81,6 +81,7 @@ def test_diversity_identical_zero_noise_above_real(feature_net_cfg, sets):
     assert held['fewshot/diversity'] > 0.05
 
 
+@pytest.mark.slow
 def test_swd_through_adapter(sets):
     metric = FewShotMMagicMetric(metric=dict(type='SWD'))
     # a few classes: mmagic's SWD sorts its projections slowly on CPU

@@ -1,6 +1,6 @@
-"""The README's evaluation flow: train the feature net, then test, for
-every config under ``configs/`` (found by globbing, so new configs are
-tested without listing them).
+"""The evaluation flow of docs/user_guides/evaluation.md: train the feature
+net, then test, for every config under ``configs/`` (found by globbing, so
+new configs are tested without listing them).
 
 ``tools/train_feature_extractor.py CONFIG`` must write the file that
 ``tools/test.py CONFIG``'s metrics read, for inherited configs too.
@@ -8,8 +8,11 @@ tested without listing them).
 import copy
 import glob
 import inspect
+import json
 import math
+import os
 import os.path as osp
+import shutil
 
 import pytest
 import torch
@@ -107,31 +110,69 @@ def narrower_nets(cfg) -> dict:
 
 def tiny_options(cfg) -> dict:
     """Overrides that make testing ``cfg`` quick: narrower networks, 4
-    generations and at most 4 real references per class, one adaptation
-    step (a config's own ``test_cfg.steps`` stays), no visualisation
-    hook."""
-    options = {'test_cfg.num_samples': 4, 'custom_hooks': []}
+    generations and at most 4 real references per class, 4 unseen Omniglot
+    classes, one adaptation step (a config's own ``test_cfg.steps`` stays),
+    no visualisation hook."""
+    options = {
+        'test_cfg.num_samples': 4,
+        'custom_hooks': [],
+        'model.inner_loop.steps': 1
+    }
     if cfg.test_dataloader.dataset.get('type') == 'EpisodicDataset':
         options['test_dataloader.dataset.num_reference'] = 4
-    if 'steps' in (cfg.model.get('inner_loop') or {}):
-        options['model.inner_loop.steps'] = 1
+        if cfg.test_dataloader.dataset.dataset.get('type') == \
+                'OmniglotDataset':  # 4 of the 39 unseen characters
+            options['test_dataloader.dataset.dataset.split.test'] = [
+                f'{alphabet}/character0{i}'
+                for alphabet in ('Tagalog', 'Early_Aramaic') for i in (1, 2)
+            ]
     options.update(narrower_nets(cfg))
     return options
 
 
+@pytest.fixture(scope='session')
+def feature_net_of():
+    """``feature_net_of(config, cfg, ...)``: the file that
+    ``tools/train_feature_extractor.py CONFIG --iters 2`` writes, run from a
+    fresh folder once per class data set and metric file (configs that
+    share both give that command the same input); returns the folder it
+    ran in and the file's path relative to it."""
+    runs = {}
+
+    def run(config, cfg, tool, tmp_path_factory):
+        key = json.dumps(
+            [class_dataset(cfg).to_dict(),
+             sorted(metric_reads(cfg))],
+            sort_keys=True,
+            default=str)
+        if key not in runs:
+            folder = tmp_path_factory.mktemp('fnet')
+            with pytest.MonkeyPatch.context() as mp:
+                mp.chdir(folder)
+                fnet = tool('train_feature_extractor').main(
+                    [config, '--iters', '2'])
+            runs[key] = (folder, fnet)
+        return runs[key]
+
+    return run
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize('config', CONFIGS, ids=IDS)
 def test_train_feature_net_then_test(config, tmp_path, monkeypatch, request,
-                                     tool):
-    """The README's two commands for every shipped config, on tiny
+                                     tool, feature_net_of, tmp_path_factory):
+    """The evaluation page's two commands for every shipped config, on tiny
     settings, from a fresh folder: the network is written where the
     config's metrics read it, and they give numbers in range."""
     monkeypatch.delenv('METAGAN_FEATURE_NET', raising=False)
     cfg = load_with_local_data(config, request, monkeypatch)
-    monkeypatch.chdir(tmp_path)
-    fnet = tool('train_feature_extractor').main([config, '--iters', '2'])
+    folder, fnet = feature_net_of(config, cfg, tool, tmp_path_factory)
     assert fnet == feature_net_path(cfg, config)
-    state = torch.load(tmp_path / fnet, weights_only=True)
+    state = torch.load(folder / fnet, weights_only=True)
     assert state['iters'] == 2 and state['split_part'] == 'train'
+    monkeypatch.chdir(tmp_path)
+    os.makedirs(osp.dirname(fnet), exist_ok=True)
+    shutil.copy(folder / fnet, fnet)
 
     init_default_scope('mmagic')
     options = tiny_options(cfg)

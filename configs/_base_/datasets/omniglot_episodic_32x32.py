@@ -3,6 +3,7 @@
 # alphabets, keep Tagalog and Early_Aramaic unseen. The root is
 # $METAGAN_OMNIGLOT (default data/omniglot). For the full data set,
 # list the 30 background alphabets under `train` and use images_evaluation.
+_base_ = ['./episodic.py', '../feature_nets/omniglot_domain_32x32.py']
 omniglot_root = '{{$METAGAN_OMNIGLOT:data/omniglot}}'
 omniglot_split = dict(
     train=['Balinese', 'Greek', 'Japanese_(katakana)', 'Latin'],
@@ -12,42 +13,24 @@ omniglot_pipeline = [
     dict(type='Resize', keys='img', scale=(32, 32), interpolation='area'),
     dict(type='PackInputs', keys='img', data_keys=[]),
 ]
+omniglot_classes = dict(
+    type='OmniglotDataset',
+    data_root=omniglot_root,
+    split=omniglot_split,
+    pipeline=omniglot_pipeline)
 
 train_dataloader = dict(
-    batch_size=8,  # tasks per rank and meta-iteration
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='EpisodicSampler'),
-    collate_fn=dict(type='episodic_collate'),
-    dataset=dict(
-        type='EpisodicDataset',
-        k_shot=4,
-        num_query=0,
-        seed=0,
-        dataset=dict(
-            type='OmniglotDataset',
-            data_root=omniglot_root,
-            split=omniglot_split,
-            split_part='train',
-            pipeline=omniglot_pipeline)))
+    dataset=dict(dataset=dict(omniglot_classes, split_part='train')))
 
 unseen_fewshot_dataset = dict(
-    type='EpisodicDataset',
-    mode='eval',
-    k_shot=4,
-    seed=0,
-    dataset=dict(
-        type='OmniglotDataset',
-        data_root=omniglot_root,
-        split=omniglot_split,
-        split_part='test',
-        pipeline=omniglot_pipeline))
+    _base_.unseen_fewshot_dataset,
+    dataset=dict(omniglot_classes, split_part='test'))
 
 # Few-shot evaluation over the unseen alphabets (LoFGAN protocol).
-test_dataloader = dict(
-    batch_size=4,  # classes per step
-    num_workers=0,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='episodic_collate'),
-    dataset=unseen_fewshot_dataset)
+test_dataloader = dict(dataset=unseen_fewshot_dataset)
+# a plain list builds mmengine's Evaluator (mmagic's 'Evaluator' has another API)
+test_evaluator = {{_base_.fewshot_metrics}}
+custom_hooks = [
+    dict(
+        _base_.custom_hooks[0], dataset=unseen_fewshot_dataset, num_classes=6)
+]

@@ -1,9 +1,11 @@
 """Meta-training loop: mmengine's iteration loop with a cheap, exact resume
 and a clean stop on preemption signals."""
 import os
+import os.path as osp
 import signal
+import sys
 import threading
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Callable, Dict, Iterator, Optional, Union
 
 import torch
 from mmengine import dist
@@ -11,14 +13,49 @@ from mmengine.hooks import CheckpointHook
 from mmengine.logging import print_log
 from mmengine.runner import IterBasedTrainLoop
 from mmengine.runner.loops import _InfiniteDataloaderIterator
+from torch.utils.data import DataLoader
 
 from metagan_mm.checkpoint import ATOMIC_BACKEND_ARGS
 from metagan_mm.registry import LOOPS
 
 #: MessageHub runtime-info key holding how many global tasks were consumed.
 TASKS_CONSUMED_KEY = 'episodic_tasks_consumed'
-#: Signals that stop training cleanly (when the platform has them).
-PREEMPTION_SIGNALS = ('SIGTERM', 'SIGUSR1')
+#: Signals that stop training cleanly (when the platform has them): what
+#: schedulers send, SLURM's warning before the time limit, and Ctrl-C.
+PREEMPTION_SIGNALS = ('SIGTERM', 'SIGUSR1', 'SIGINT')
+
+
+def _preemption_signals() -> list:
+    return [
+        getattr(signal, name) for name in PREEMPTION_SIGNALS
+        if hasattr(signal, name)
+    ]
+
+
+class WorkersIgnorePreemption:
+    """A data-loader ``worker_init_fn`` that makes the worker ignore the
+    preemption signals, then runs the loader's own ``worker_init_fn``.
+
+    Schedulers and Ctrl-C signal the whole process group.  Workers that died
+    of the signal would make torch's child handler raise in the main process
+    (inside the checkpoint save); ignoring it, they serve the batches the
+    main process still needs and end with it.
+
+    Since they ignore ``SIGTERM`` too, the loop shuts them down itself when
+    it ends (:meth:`MetaIterBasedTrainLoop._end_workers`).
+
+    Args:
+        init_fn (callable, optional): The loader's ``worker_init_fn``.
+    """
+
+    def __init__(self, init_fn: Optional[Callable[[int], Any]]) -> None:
+        self.init_fn = init_fn
+
+    def __call__(self, worker_id: int) -> None:
+        for signum in _preemption_signals():
+            signal.signal(signum, signal.SIG_IGN)
+        if self.init_fn is not None:
+            self.init_fn(worker_id)
 
 
 class _SkipIterator:
@@ -55,18 +92,34 @@ class MetaIterBasedTrainLoop(IterBasedTrainLoop):
     run sees exactly the task sequence an uninterrupted run would, even
     with a different number of ranks.
 
-    Preemption: on ``SIGTERM`` (what cluster schedulers send) or ``SIGUSR1``
-    (SLURM's warning before the time limit) the loop finishes the current
-    meta-iteration, saves a checkpoint through the config's
-    ``CheckpointHook`` (unless it just saved one), logs one line and stops;
-    ``tools/train.py`` then exits with ``128 + signal``.  All ranks agree on
-    the flag after every meta-iteration, so they stop at the same one.  A
-    second signal of the same kind ends the process at once.
+    Preemption: on ``SIGTERM`` (what cluster schedulers send), ``SIGUSR1``
+    (SLURM's warning before the time limit) or ``SIGINT`` (Ctrl-C), sent to
+    the main process alone or to its whole process group, the loop finishes
+    the current meta-iteration, saves a checkpoint through the config's
+    ``CheckpointHook`` (unless it just saved one), logs one line naming the
+    checkpoint and the command that resumes, and stops; ``tools/train.py``
+    then exits with ``128 + signal``.  Data-loader workers ignore these signals
+    (:class:`WorkersIgnorePreemption`).  All ranks agree on the flag after
+    every meta-iteration, so they stop at the same one.  A second signal of
+    the same kind ends the process at once.
     """
 
     #: The signal that stopped training, if one did.
     stopped_by_signal: Optional[int] = None
     _received: Optional[int] = None
+
+    def __init__(self, runner: Any, dataloader: Union[DataLoader, dict], *args:
+                 Any, **kwargs: Any) -> None:
+        if isinstance(dataloader, dict):  # built here to set up its workers
+            dataloader = runner.build_dataloader(
+                dataloader,
+                seed=runner.seed,
+                diff_rank_seed=runner._randomness_cfg.get(
+                    'diff_rank_seed', False))
+        if dataloader.num_workers > 0:
+            dataloader.worker_init_fn = WorkersIgnorePreemption(
+                dataloader.worker_init_fn)
+        super().__init__(runner, dataloader, *args, **kwargs)
 
     def _sampler(self) -> Optional[Any]:
         sampler = getattr(self.dataloader, 'sampler', None)
@@ -96,6 +149,7 @@ class MetaIterBasedTrainLoop(IterBasedTrainLoop):
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
+            self._end_workers()
 
     def run_iter(self, data_batch: Any) -> None:
         """Record the tasks of this batch as consumed, then run it.
@@ -115,16 +169,28 @@ class MetaIterBasedTrainLoop(IterBasedTrainLoop):
             self._save_and_stop(signum)
 
     # ------------------------------------------------------------ preemption
+    def _end_workers(self) -> None:
+        """Shut the data-loader workers down now, however the run ended.
+
+        They ignore ``SIGTERM``, which is how ``multiprocessing`` ends
+        daemon workers at interpreter exit, so they must not outlive the
+        loop: torch's own shutdown tells them to finish and joins them.
+        """
+        iterator = self.dataloader_iterator
+        iterator = getattr(iterator, 'iterator', iterator)  # _SkipIterator
+        loader_iter = getattr(iterator, '_iterator', None)  # mmengine's
+        shutdown = getattr(loader_iter, '_shutdown_workers', None)
+        if shutdown is not None:
+            shutdown()
+
     def _catch_preemption(self) -> Dict[int, Any]:
         """Install the handlers (main thread only); return the old ones."""
         if threading.current_thread() is not threading.main_thread():
             return {}
-        previous = {}
-        for name in PREEMPTION_SIGNALS:
-            signum = getattr(signal, name, None)
-            if signum is not None:
-                previous[signum] = signal.signal(signum, self._on_signal)
-        return previous
+        return {
+            signum: signal.signal(signum, self._on_signal)
+            for signum in _preemption_signals()
+        }
 
     def _on_signal(self, signum: int, frame: Any) -> None:
         """Remember the signal; a second one of its kind ends the process."""
@@ -132,6 +198,9 @@ class MetaIterBasedTrainLoop(IterBasedTrainLoop):
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
         self._received = signum
+        sys.stderr.write(
+            f'\n{signal.Signals(signum).name} received: saving a checkpoint '
+            'after this meta-iteration (send it again to stop at once).\n')
 
     def _agreed_signal(self) -> int:
         """The highest signal number any rank received (0: none)."""
@@ -157,11 +226,12 @@ class MetaIterBasedTrainLoop(IterBasedTrainLoop):
                     name,
                     meta=meta,
                     backend_args=ATOMIC_BACKEND_ARGS)
+        path = osp.join(hook.out_dir if hook else runner.work_dir, name)
+        config = getattr(runner.cfg, 'filename', None) or 'CONFIG'
         self.stopped_by_signal = signum
         self.stop_training = True
         print_log(
             f'Stopped by {signal.Signals(signum).name} after meta-iteration '
-            f'{step}: checkpoint {name} saved in '
-            f'{hook.out_dir if hook else runner.work_dir}. Continue with '
-            'tools/train.py CONFIG --resume.',
+            f'{step}: checkpoint {path} saved. Continue with: python '
+            f'tools/train.py {config} --work-dir {runner.work_dir} --resume',
             logger='current')

@@ -7,7 +7,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from metagan_mm.checkpoint import load_checkpoint_file
+from metagan_mm.checkpoint import load_checkpoint_file, save_atomically
 from metagan_mm.registry import MODELS
 
 #: Hint shown when a checkpoint is missing.
@@ -147,6 +147,9 @@ class DomainFeatureExtractor(nn.Module):
     def save(self, path: str, **meta: Any) -> None:
         """Save weights, architecture, class names and ``meta`` to ``path``.
 
+        Atomically: a kill or a full disk leaves the previous file whole
+        (every config's metrics read this one shared file).
+
         Args:
             path (str): Output file.
             **meta: Extra entries (``split_part``, ``val_accuracy``...).
@@ -159,7 +162,7 @@ class DomainFeatureExtractor(nn.Module):
             arch=self.arch(),
             class_names=list(self.class_names),
             **meta)
-        torch.save(state, path)
+        save_atomically(lambda f: torch.save(state, f), path)
 
     # ------------------------------------------------------------------
     def _prepare(self, images: torch.Tensor) -> torch.Tensor:

@@ -92,8 +92,10 @@ class InceptionFeatureExtractor(nn.Module):
             ``'torchvision'`` or ``'torchscript'``.
         resize (int): Input side length fed to the network. Defaults to 299.
         trust (bool, optional): Allow a TorchScript file, whose code runs
-            when it is loaded (default: whether ``METAGAN_TRUST_CHECKPOINT``
-            is set). State-dict files are always loaded safely.
+            when it is loaded (default: whether the file was trusted with
+            ``trust_file``, e.g. by ``--trust-feature-net``, or
+            ``METAGAN_TRUST_CHECKPOINT`` is true). State-dict files are
+            loaded safely unless trusted the same way.
     """
 
     def __init__(self,
@@ -114,7 +116,7 @@ class InceptionFeatureExtractor(nn.Module):
         self.net: nn.Module
         if style == 'torchscript' or (style == 'auto'
                                       and self._is_torchscript(weights)):
-            if not is_trusted(trust):
+            if not is_trusted(trust, weights):
                 raise UnsafeCheckpointError(
                     f'InceptionFeatureExtractor: {weights} is a TorchScript '
                     'file, whose code runs when it is loaded; it was not '

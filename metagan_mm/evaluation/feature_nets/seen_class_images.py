@@ -62,7 +62,7 @@ def build_train_dataset(dataset_cfg: Dict[str, Any],
             'train_feature_extractor: the class data set has no class split, '
             'so seen and unseen classes cannot be told apart and the feature '
             'network could see the evaluation classes. Fix: give the data '
-            'set a split (README, "Class splits"), or pass '
+            'set a split (docs/user_guides/data.md, "Class splits"), or pass '
             'allow_no_split=True (--allow-no-split) if it holds '
             'meta-training classes only.')
     dataset = DATASETS.build(cfg)
