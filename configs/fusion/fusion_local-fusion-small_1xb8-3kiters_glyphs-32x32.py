@@ -5,31 +5,18 @@
 # checkpoints and samples/fewshot_iter_*.png grids (the K shots | fusions)
 # of unseen glyph classes; no adaptation step.
 _base_ = [
-    '../_base_/default_runtime.py',
-    '../_base_/models/fusion_local-fusion_32x32.py',
-    '../_base_/datasets/glyphs_episodic_32x32.py',
-    '../_base_/feature_nets/glyphs_domain_32x32.py',
-    '../_base_/fewshot_eval.py',
+    '../_base_/algorithms/fusion.py',
+    '../_base_/nets/local-fusion-small_32x32.py',
+    '../_base_/datasets/glyphs_episodic_32x32.py'
 ]
-test_evaluator = {{_base_.fewshot_metrics}}
-
-model = dict(
-    generator=dict(base_channels=16),
-    # 76 seen glyph classes (the seeded 80/20 class split)
-    discriminator=dict(base_channels=16, num_classes=76))
+# 76 seen glyph classes (the seeded 80/20 class split)
+nets = dict(
+    _base_.nets, discriminator=dict(_base_.nets.discriminator, num_classes=76))
+model = dict(nets)
 optim_wrapper = dict(
     generator=dict(optimizer=dict(lr=5e-4)),
     discriminator=dict(optimizer=dict(lr=5e-4)))
-
-train_cfg = dict(type='MetaIterBasedTrainLoop', max_iters=3000)
+train_cfg = dict(max_iters=3000)
 default_hooks = dict(checkpoint=dict(interval=500))
-custom_hooks = [
-    dict(
-        type='FewShotVisualizationHook',
-        dataset={{_base_.unseen_fewshot_dataset}},
-        interval=500,
-        num_classes=4,
-        num_samples=8,
-        steps=0),
-]
+custom_hooks = [dict(_base_.custom_hooks[0], interval=500, steps=0)]
 test_cfg = dict(steps=0)

@@ -5,16 +5,14 @@
 # tasks) and iterations (100k), 4 shots per task.
 # METAGAN_OMNIGLOT=PATH python tools/train.py ...
 _base_ = [
-    '../_base_/default_runtime.py',
-    '../_base_/models/fusion_local-fusion_32x32.py',
-    '../_base_/datasets/omniglot_episodic_32x32.py',
-    '../_base_/feature_nets/omniglot_domain_32x32.py',
-    '../_base_/fewshot_eval.py',
+    '../_base_/algorithms/fusion.py', '../_base_/nets/local-fusion_32x32.py',
+    '../_base_/datasets/omniglot_episodic_32x32.py'
 ]
-test_evaluator = {{_base_.fewshot_metrics}}
-
-model = dict(discriminator=dict(num_classes=121))
-train_cfg = dict(type='MetaIterBasedTrainLoop', max_iters=100000)
+nets = dict(
+    _base_.nets,
+    discriminator=dict(_base_.nets.discriminator, num_classes=121))
+model = dict(nets)
+train_cfg = dict(max_iters=100000)
 # LoFGAN: the learning rates decay linearly to 0 over the second half
 param_scheduler = [
     dict(
@@ -27,12 +25,6 @@ param_scheduler = [
 ]
 default_hooks = dict(checkpoint=dict(interval=1000))
 custom_hooks = [
-    dict(
-        type='FewShotVisualizationHook',
-        dataset={{_base_.unseen_fewshot_dataset}},
-        interval=1000,
-        num_classes=6,
-        num_samples=8,
-        steps=0),
+    dict(_base_.custom_hooks[0], interval=1000, num_classes=6, steps=0)
 ]
 test_cfg = dict(steps=0)
