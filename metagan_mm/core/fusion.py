@@ -48,9 +48,10 @@ def draw_fusion(shape: Tuple[int, ...],
     the number of shots is known (:func:`fusion_noise` resolves it).
 
     Returns:
-        ``{'base': [*shape] uniform in [0, 1), 'weights': [*shape,
-        max_shots] uniform, 'positions': [*shape, num_fused] distinct
-        positions out of map_positions}``.
+        dict: ``base`` (``[*shape]``, uniform in [0, 1)), ``weights``
+        (``[*shape, max_shots]``, uniform) and ``positions``
+        (``[*shape, num_fused]``, distinct positions out of
+        ``map_positions``).
 
     Raises:
         ValueError: if ``num_fused`` is not in ``[0, map_positions]``.
