@@ -57,6 +57,7 @@ MODULE_SCHEDULE = {
         'maml': 'ln-dcgan-quarter_1xb4-200iters',
         'cond-reptile': 'cond-ln-dcgan-quarter_1xb4-600iters',
         'cond-maml': 'cond-ln-dcgan-quarter_1xb4-200iters',
+        'fusion': 'local-fusion-small_1xb8-3kiters',
         'test-only': 'ln-dcgan-quarter_test-only'
     },
     'omniglot': {
@@ -64,6 +65,7 @@ MODULE_SCHEDULE = {
         'maml': 'ln-dcgan_1xb8-50kiters',
         'cond-reptile': 'cond-ln-dcgan_1xb8-100kiters',
         'cond-maml': 'cond-ln-dcgan_1xb8-50kiters',
+        'fusion': 'local-fusion_1xb8-100kiters',
         'test-only': 'ln-dcgan_test-only'
     },
 }
@@ -73,8 +75,8 @@ ENCODER = {
 }
 # name -> (config relative to configs/ with {d}: data set, {r}/{m}: the
 # Reptile/MAML module and schedule fields, {cr}/{cm}: their conditioned
-# ones, {t}: the module and 'test-only' of the untrained baselines; extra
-# cfg-options, label)
+# ones, {f}: the fusion model's, {t}: the module and 'test-only' of the
+# untrained baselines; extra cfg-options, label)
 TRAINED = {
     'reptile': ('reptile/reptile_{r}_{d}-32x32.py', {}, 'Reptile (FIGR)'),
     'fomaml': ('maml/maml_{m}_{d}-32x32.py', {
@@ -96,6 +98,12 @@ TRAINED = {
          'model.inner_loop.g_lr': 1e-3,
          'model.inner_loop.d_lr': 1e-3
      }), 'FAML (our small nets)'),
+    # LoFGAN's learning rate: at the common 5e-4 the 250-iteration run
+    # collapsed (fidelity at chance)
+    'fusion': ('fusion/fusion_{f}_{d}-32x32.py', {
+        'optim_wrapper.generator.optimizer.lr': 1e-4,
+        'optim_wrapper.discriminator.optimizer.lr': 1e-4
+    }, 'Plain fusion (LoFGAN baseline)'),
 }
 # name -> (config, checkpoint of which trained model (None: none), label,
 # adaptation steps)
@@ -115,7 +123,7 @@ EVALUATED = {
     'no-adaptation': ('baselines/no-adaptation_{t}_{d}-32x32.py', 'reptile',
                       'No adaptation (Reptile meta-model)', 0),
 }
-for _name in ('cond-reptile', 'cond-fomaml', 'faml'):
+for _name in ('cond-reptile', 'cond-fomaml', 'faml', 'fusion'):
     for _steps in (0, STEPS, 20):
         EVALUATED[f'{_name}-{_steps}'] = (TRAINED[_name][0], _name,
                                           f'{TRAINED[_name][2]}, {_steps} '
@@ -131,6 +139,7 @@ def config_name(template: str, data: str) -> str:
         m=fields['maml'],
         cr=fields['cond-reptile'],
         cm=fields['cond-maml'],
+        f=fields['fusion'],
         t=fields['test-only'])
 
 
@@ -241,9 +250,9 @@ def table(results: Dict[str, dict], train_times: Dict[str, float],
     """The markdown results table and its budget line."""
     lines = [
         '| model | FID | KID x1e3 | diversity (gen / real) | fidelity '
-        '(real / chance) | novelty ratio | SWD avg | adapt s/class | train '
-        'min |',
-        '|---|---|---|---|---|---|---|---|---|',
+        '(real / chance) | novelty ratio | pixel novelty ratio | SWD avg | '
+        'adapt s/class | train min |',
+        '|---|---|---|---|---|---|---|---|---|---|',
     ]
     for name, (_, ckpt_of, label, _) in EVALUATED.items():
         r = results.get(name)
@@ -259,6 +268,7 @@ def table(results: Dict[str, dict], train_times: Dict[str, float],
                      f'({fmt(g("fewshot/fidelity_real"), 2)} / '
                      f'{fmt(g("fewshot/fidelity_chance"), 3)}) | '
                      f'{fmt(g("fewshot/novelty_ratio"), 2)} | '
+                     f'{fmt(g("fewshot/pixel_novelty_ratio"), 2)} | '
                      f'{fmt(g("fewshot_swd/avg"), 1)} | '
                      f'{fmt(g("adapt_seconds_per_class"), 3)} | '
                      f'{fmt(train / 60 if train else None, 1)} |')
@@ -273,14 +283,23 @@ def table(results: Dict[str, dict], train_times: Dict[str, float],
         'each of 2 D updates and one G+E update); adaptation steps as the '
         f'row says, else {STEPS} (scratch: from fresh weights; no '
         'adaptation: 0). Conditioned models: set encoder at base_channels=16 '
-        '(pooled for Reptile/MAML, per image for FAML). '
+        '(pooled for Reptile/MAML, per image for FAML). Plain fusion: '
+        f'{args.iters} iterations of {TASKS_PER_ITER} tasks, each one D and '
+        'one G Adam step at the same weights (LoFGAN\'s losses and lr 1e-4; '
+        'FusionGAN), '
+        'LocalFusionGenerator and ClassHeadResNetDiscriminator at '
+        'base_channels=16; its 5/20-step rows adapt copies of G and D on the '
+        'K shots with the inner loop (Adam 1e-4, no class term). '
         f'Data: {args.data}, K=4, 32x32, {n_cls} unseen classes, '
         f'{args.num_samples} generations per class. CPU, '
         f'{args.jobs} processes x 1 torch thread; train min is wall time '
         'with a shared CPU. Metrics: domain feature net trained on the '
         f'meta-training classes only ({fnet_acc}); KID x1e3; fidelity = '
         'nearest-class-mean accuracy of the generations among the unseen '
-        'classes; adapt s/class = adaptation + generation per class.')
+        'classes; novelty ratio = nearest-shot distance of the generations '
+        'over that of the real references, in features and in pixels (mean '
+        '|difference|; "-": the row was measured before the pixel ratio '
+        'existed); adapt s/class = adaptation + generation per class.')
     return '\n'.join(lines) + '\n\n' + budget + '\n'
 
 
@@ -319,6 +338,12 @@ def main(argv=None) -> int:
         help='keep the feature net, the trained models and the '
         'evaluations (those newer than their checkpoint) of an earlier run '
         'in --work-dir (same --iters)')
+    parser.add_argument(
+        '--merge',
+        action='store_true',
+        help='add the rows of --models to those of <out-dir>/<data>_'
+        'results.json (an earlier run with the same --iters) instead of '
+        'replacing the table')
     parser.add_argument('--worker-eval', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker_eval:
@@ -344,7 +369,6 @@ def main(argv=None) -> int:
     py = sys.executable
     fnet = osp.join(wd, 'feature_net.pth')
     env['METAGAN_FEATURE_NET'] = fnet
-    base = common_options(args.iters)
     t0 = time.time()
 
     # ---- phase 1: feature net + the four trainings
@@ -355,7 +379,7 @@ def main(argv=None) -> int:
                 osp.join(wd, name, f'iter_{args.iters}.pth')):
             with open(done) as f:
                 return float(f.read())
-        opts = dict(base, **extra)
+        opts = dict(common_options(args.iters), **extra)
         cmd = [
             py, 'tools/train.py',
             osp.join('configs', config_name(cfg, args.data)), '--work-dir',
@@ -409,7 +433,7 @@ def main(argv=None) -> int:
     def evaluate(name: str) -> dict:
         cfg, ckpt_of, _, steps = EVALUATED[name]
         extra = dict(TRAINED.get(ckpt_of, (None, {}))[1]) if ckpt_of else {}
-        opts = dict(base, **extra)
+        opts = dict(common_options(args.iters), **extra)
         opts['test_cfg.num_samples'] = args.num_samples
         if name != 'no-adaptation':
             opts['test_cfg.steps'] = steps
@@ -450,6 +474,15 @@ def main(argv=None) -> int:
                 results[n] = fut.result()
             except RuntimeError as err:
                 print(f'evaluation of {n} failed: {err}', flush=True)
+    summary = osp.join(args.out_dir, f'{args.data}_results.json')
+    if args.merge and osp.exists(summary):
+        with open(summary) as f:
+            earlier = json.load(f)
+        if earlier.get('iters') != args.iters:
+            raise SystemExit(f'--merge: {summary} was made with --iters '
+                             f'{earlier.get("iters")}, not {args.iters}.')
+        results = dict(earlier['results'], **results)
+        train_times = dict(earlier['train_seconds'], **train_times)
     text = table(results, train_times, args, fnet_acc)
     text += f'\nTotal wall time: {(time.time() - t0) / 60:.1f} min.\n'
     print(text)
@@ -458,7 +491,7 @@ def main(argv=None) -> int:
                 'Made by `benchmarks/bench_fewshot_results.py '
                 f'--data {args.data} --iters {args.iters} --num-samples '
                 f'{args.num_samples}`.\n\n' + text)
-    with open(osp.join(args.out_dir, f'{args.data}_results.json'), 'w') as f:
+    with open(summary, 'w') as f:
         json.dump(
             dict(results=results, train_seconds=train_times, iters=args.iters),
             f,

@@ -50,6 +50,8 @@ def test_config_builds_model_with_registered_loop(path):
             score = model.discriminator(fake, model.encoder(shots))
         else:
             score = model.discriminator(fake)
+    if isinstance(score, tuple):  # (adversarial, seen-class logits)
+        score = score[0]
     assert fake.shape[0] == 2 and fake.shape[-2:] == (size, size)
     assert score.shape == (2, 1)
     if 'train_cfg' in cfg:

@@ -55,8 +55,12 @@ def load_meta_model(config: str,
 
 
 def model_image_shape(model: torch.nn.Module) -> Tuple[int, int, int]:
-    """``(C, H, W)`` of the images the model's generator makes (a
+    """``(C, H, W)`` of the images the model's generator makes (the
+    model's ``image_shape`` where it has one, e.g. a fusion model; a
     conditioned generator is probed with a zero condition)."""
+    shape = getattr(model, 'image_shape', None)
+    if shape is not None:
+        return tuple(shape)
     with torch.no_grad():
         args = [torch.zeros(1, model.noise_size, device=model.device)]
         size = condition_size(model.generator)

@@ -91,7 +91,8 @@ class InnerLoop:
             :class:`~metagan_mm.architectures.ConditionalNet` with a
             ``condition_size``) to ``[N, 1]`` scores.
         cfg: Inner-loop hyper-parameters.
-        noise_size: Noise size (default ``generator.noise_size``).
+        noise_size: Noise size (default ``generator.noise_size``; not
+            needed with an ``objective`` that draws its own randomness).
         encoder: Optional condition encoder: task images ``[N, C, H, W]``
             to a pooled ``[E]`` or per-image ``[N, E]`` condition.
         objective: What the updates minimise (default: :class:`GANLosses`
@@ -117,7 +118,7 @@ class InnerLoop:
                 'condition encoder (model.encoder); set them to 0 for an '
                 'unconditional GAN.')
         self.noise_size = noise_size or getattr(generator, 'noise_size', None)
-        if self.noise_size is None:
+        if self.noise_size is None and objective is None:
             raise ValueError('noise_size is required: the generator has no '
                              '`noise_size` attribute.')
         self._objective = objective

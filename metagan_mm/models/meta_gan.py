@@ -121,8 +121,7 @@ class MetaGAN(FewShotMixin, BaseGAN):
                              'freshly initialised weights).')
         self.fewshot_init = fewshot_init
         self.encoder = None if encoder is None else MODELS.build(encoder)
-        check_pair(self.generator, self.discriminator, self.noise_size,
-                   self.encoder)
+        self.check_networks()
         self.inner_loop = InnerLoop(
             self.generator, self.discriminator,
             InnerLoopConfig.from_dict(inner_loop
@@ -149,6 +148,12 @@ class MetaGAN(FewShotMixin, BaseGAN):
             self.inner_loop,
             oom_fallback=oom_fallback,
             log=lambda msg: print_log(msg, logger='current', level=30))
+
+    def check_networks(self) -> None:
+        """Check at build time that G, D (and E) fit together (a subclass
+        for other kinds of generator overrides it)."""
+        check_pair(self.generator, self.discriminator, self.noise_size,
+                   self.encoder)
 
     def _algorithm_cfg(self, algorithm: Optional[dict],
                        options: Dict[str, Any]) -> dict:

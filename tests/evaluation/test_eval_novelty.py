@@ -5,10 +5,12 @@ import torch
 from torch import nn
 
 from metagan_mm.evaluation.metrics import FewShotNovelty
-from metagan_mm.evaluation.metrics.fewshot_novelty import nearest_distances
+from metagan_mm.evaluation.metrics.fewshot_novelty import (nearest_distances,
+                                                           nearest_l1)
 from metagan_mm.registry import METRICS
 
-KEYS = {'fewshot/novelty', 'fewshot/novelty_real', 'fewshot/novelty_ratio'}
+NAMES = ('novelty', 'novelty_real', 'novelty_ratio')
+KEYS = {f'fewshot/{p}{n}' for p in ('', 'pixel_') for n in NAMES}
 
 
 def points(*xy):
@@ -57,6 +59,22 @@ def test_hand_computed_two_classes():
     assert out['fewshot/novelty'] == pytest.approx(8 / 3, rel=1e-6)
     assert out['fewshot/novelty_real'] == pytest.approx(11 / 3, rel=1e-6)
     assert out['fewshot/novelty_ratio'] == pytest.approx(8 / 11, rel=1e-6)
+    # pixels (mean |difference| of the 2 values): fake 1.5, 2, 0.5; real
+    # 3, 1.5, 1
+    assert out['fewshot/pixel_novelty'] == pytest.approx(4 / 3, rel=1e-6)
+    assert out['fewshot/pixel_novelty_real'] == pytest.approx(
+        5.5 / 3, rel=1e-6)
+    assert out['fewshot/pixel_novelty_ratio'] == pytest.approx(
+        8 / 11, rel=1e-6)
+
+
+def test_nearest_l1_hand_values():
+    d = nearest_l1(
+        np.array([[[0., 3.]], [[10., 4.]]]), np.array([[[0., 0.]], [[10.,
+                                                                     0.]]]))
+    assert np.allclose(d, [1.5, 2.0])
+    with pytest.raises(ValueError, match='same shape'):
+        nearest_l1(np.zeros((2, 2)), np.zeros((1, 3)))
 
 
 def make_classes(fake_kind, classes=4, k=4, n=500, seed=0):
@@ -92,6 +110,7 @@ def test_copies_of_the_support_give_ratio_zero():
     out = novelty(make_classes('copies'))
     assert out['fewshot/novelty'] == pytest.approx(0.0, abs=1e-3)
     assert out['fewshot/novelty_ratio'] == pytest.approx(0.0, abs=1e-3)
+    assert out['fewshot/pixel_novelty_ratio'] == pytest.approx(0.0, abs=1e-6)
     assert out['fewshot/novelty_real'] > 1.0
     near = novelty(make_classes('near-copies'))
     assert 0 < near['fewshot/novelty_ratio'] < 0.01
@@ -114,9 +133,7 @@ def test_built_from_registry_with_prefix_and_needs_support():
             prefix='novel'))
     dicts = make_classes('independent', classes=2, n=20)
     out = run(metric, dicts)
-    assert set(out) == {
-        'novel/novelty', 'novel/novelty_real', 'novel/novelty_ratio'
-    }
+    assert set(out) == {k.replace('fewshot/', 'novel/') for k in KEYS}
     no_support = [dict(d, support=None) for d in dicts]
     with pytest.raises(KeyError, match='no support images'):
         metric.process(None, no_support)

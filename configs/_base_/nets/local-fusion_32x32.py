@@ -1,0 +1,20 @@
+# The local-fusion networks in the style of LoFGAN at 32x32, 1 channel, at
+# LoFGAN's widths: LocalFusionGenerator (an 8x8 fused map, half of its
+# positions fused; base_channels=32) and ClassHeadResNetDiscriminator
+# (adversarial and seen-class heads; base_channels=64). A leaf sets
+# discriminator.num_classes to its training split's class count and builds
+# its model as dict(_base_.nets, ...) over the fusion algorithm's model.
+nets = dict(
+    data_preprocessor=dict(
+        type='DataPreprocessor', mean=[127.5], std=[127.5], data_keys=None),
+    generator=dict(
+        type='LocalFusionGenerator',
+        out_scale=32,
+        out_channels=1,
+        base_channels=32,
+        rate=0.5),
+    discriminator=dict(
+        type='ClassHeadResNetDiscriminator',
+        in_scale=32,
+        in_channels=1,
+        base_channels=64))

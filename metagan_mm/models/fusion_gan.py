@@ -1,0 +1,142 @@
+"""Local-fusion GANs (the LoFGAN baseline, and meta-learned fusion):
+OpenMMLab glue."""
+from typing import Optional, Tuple
+
+import torch
+from torch import Tensor
+
+from metagan_mm.architectures import FUSION_ARCHITECTURES
+from metagan_mm.core.fusion import FusionObjective
+from metagan_mm.core.inner_loop import G
+from metagan_mm.core.params import functional_call
+from metagan_mm.registry import MODELS
+from .meta_gan import MetaGAN
+
+for _cls in FUSION_ARCHITECTURES + (FusionObjective, ):
+    MODELS.register_module(module=_cls)
+
+
+@MODELS.register_module()
+class FusionGAN(MetaGAN):
+    """A local-fusion generator and a class-head discriminator, trained by
+    any registered algorithm on LoFGAN's losses
+    (:class:`~metagan_mm.core.fusion.FusionObjective`).
+
+    The default algorithm, ``Pooled``, is plain fusion training (the
+    LoFGAN baseline): every iteration one D and one G gradient step, both
+    at the current weights, on one fusion of each task's shots against all
+    its images (labelled with the task's seen class, ``class_idx``).
+    ``algorithm=dict(type='Reptile')`` (or MAML, MetaSGD) meta-learns the
+    same nets, adapting them on each task with the same objective.
+
+    Few-shot generation (:meth:`generate_adapted`, the test loop,
+    ``tools/generate.py``) fuses the K shots of a new class; with
+    ``steps > 0`` the nets are first adapted on the K shots by the inner
+    loop (``model.inner_loop``: steps, rates, Adam) with the objective
+    without its class terms (an unseen class has no row in D's class head).
+
+    Args:
+        generator (dict): A ``LocalFusionGenerator`` config.
+        discriminator (dict): A ``ClassHeadResNetDiscriminator`` config
+            (``num_classes``: the seen classes of the training split).
+        algorithm (dict): A registered algorithm (default ``Pooled``).
+        objective (dict): Default ``FusionObjective`` (LoFGAN's weights).
+        fewshot_steps (int): Adaptation steps of few-shot generation when
+            none are given (0: fuse the shots with the trained weights).
+        **kwargs: :class:`~metagan_mm.models.MetaGAN` arguments
+            (``data_preprocessor``, ``inner_loop``, ``seed``...).
+    """
+
+    def __init__(self,
+                 generator: dict,
+                 discriminator: dict,
+                 algorithm: Optional[dict] = None,
+                 objective: Optional[dict] = None,
+                 fewshot_steps: int = 0,
+                 **kwargs) -> None:
+        super().__init__(
+            generator,
+            discriminator,
+            algorithm=algorithm or dict(type='Pooled'),
+            objective=objective or dict(type='FusionObjective'),
+            **kwargs)
+        self.fewshot_steps = fewshot_steps
+
+    def check_networks(self) -> None:
+        """Fusion networks whose image shapes agree."""
+        for role, net in (('generator', self.generator), ('discriminator',
+                                                          self.discriminator)):
+            if not isinstance(net, FUSION_ARCHITECTURES):
+                raise TypeError(
+                    f'FusionGAN needs fusion networks; the {role} is '
+                    f'{type(net).__name__}. Use LocalFusionGenerator and '
+                    'ClassHeadResNetDiscriminator.')
+        if self.generator.input_shape != self.discriminator.input_shape:
+            raise ValueError(
+                f'the generator makes {self.generator.input_shape} images '
+                f'but the discriminator takes '
+                f'{self.discriminator.input_shape}; use the same scale and '
+                'channels.')
+
+    @property
+    def image_shape(self) -> Tuple[int, int, int]:
+        """``(C, H, W)`` of shots and generations."""
+        return self.generator.input_shape
+
+    def _labels(self, samples: Optional[list]) -> Optional[Tensor]:
+        """The tasks' seen classes, checked against D's class head."""
+        labels = MetaGAN._labels(samples)
+        if labels is None:
+            raise ValueError(
+                "FusionGAN needs each task's class_idx (its seen class): "
+                "use EpisodicDataset with collate_fn=dict(type='episodic_"
+                "collate').")
+        classes = self.discriminator.num_classes
+        if int(labels.max()) >= classes:
+            raise ValueError(
+                f'class_idx {int(labels.max())} is out of range for the '
+                f"discriminator's num_classes={classes}; set "
+                'model.discriminator.num_classes to the number of classes '
+                'of the training split.')
+        return labels
+
+    @torch.no_grad()
+    def generate_adapted(self,
+                         support: Tensor,
+                         num: int,
+                         steps: Optional[int] = None,
+                         seed: int = 0) -> Tensor:
+        """``num`` fusions of the K ``support`` shots, in ``[-1, 1]``.
+
+        Each generation has its own base shot, coefficients and fused
+        positions (seeded by ``seed``); with ``K = 1`` every generation is
+        the generator's reconstruction of the one shot.
+
+        Args:
+            support (Tensor): ``[K, C, H, W]`` normalised shots.
+            num (int): Images to generate.
+            steps (int, optional): Adaptation steps on the shots (default
+                ``fewshot_steps``).
+            seed (int): Seed of adaptation and fusion noise.
+
+        Returns:
+            Tensor: ``[num, C, H, W]``.
+        """
+        if support.dim() != 4 or tuple(support.shape[1:]) != self.image_shape:
+            raise ValueError(
+                f'support must be [K, {", ".join(map(str, self.image_shape))}'
+                f'], got {tuple(support.shape)}.')
+        steps = self.fewshot_steps if steps is None else steps
+        support = support.to(self.device)
+        params, buffers = self.adapt(support, steps, seed)
+        noise = self.generator.sample_noise(
+            num, support.shape[0],
+            torch.Generator().manual_seed(seed + 1), self.device)
+        shots = support[None].expand(num, *support.shape)
+        was_training = self.generator.training
+        self.generator.eval()
+        try:
+            return functional_call(self.generator, params[G], buffers[G]
+                                   or None, (shots, noise))[0]
+        finally:
+            self.generator.train(was_training)
