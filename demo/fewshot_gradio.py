@@ -20,6 +20,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from typing import List, Optional, Sequence, Tuple
@@ -76,6 +77,10 @@ class FewShotDemo:
     Each request reads its shots, adapts a copy of the meta-weights with
     :func:`~metagan_mm.apis.generate_from_shots` (the meta-weights are
     never changed) and writes its images and zip into a folder of its own.
+    Adaptation and generation hold a lock: the networks run on fast
+    weights through :func:`torch.func.functional_call`, which swaps them
+    into the shared modules for the length of each call, so two requests
+    in two threads at once would read each other's weights.
 
     Args:
         model: A meta-GAN in eval mode (``load_meta_model``).
@@ -91,6 +96,7 @@ class FewShotDemo:
         self.classes = classes
         self.out_root = out_root
         self.train_steps = model.inner_loop.cfg.steps
+        self.model_lock = threading.Lock()
 
     def read_uploads(self, paths: Optional[Sequence[str]],
                      notes: List[str]) -> torch.Tensor:
@@ -174,8 +180,9 @@ class FewShotDemo:
             0.1,
             desc=f'adapting to {len(shots)} shots ({steps} steps), then '
             f'generating {num} images')
-        written = generate_from_shots(self.model, shots, num, out_dir, steps,
-                                      seed)
+        with self.model_lock:
+            written = generate_from_shots(self.model, shots, num, out_dir,
+                                          steps, seed)
         progress(0.9, desc='writing the zip')
         shot_paths = []
         for i, shot in enumerate(shots.permute(0, 2, 3, 1).numpy()):
