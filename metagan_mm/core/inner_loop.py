@@ -31,9 +31,10 @@ from .params import TensorDict, detach_dict, meta_buffers, meta_params
 from .step_checkpoint import checkpointed_call
 from .task import Task
 
-Rates = Mapping[str, Mapping[str, Tensor]]  # module -> param name -> rate
+#: Learned inner rates: module -> parameter name -> rate.
+Rates = Mapping[str, Mapping[str, Tensor]]
 
-__all__ = ['InnerLoop', 'TaskState', 'Adapted', 'Rates', 'G', 'D', 'E']
+__all__ = ['InnerLoop', 'TaskState', 'Adapted', 'Rates']
 
 
 @dataclass

@@ -20,6 +20,7 @@ from . import gan_losses
 from .faml_losses import l1_reconstruction_loss, mode_seeking_loss
 from .params import TensorDict, functional_call
 
+#: The meta-modules' names: generator, discriminator, condition encoder.
 G, D, E = 'generator', 'discriminator', 'encoder'
 Rand = Dict[str, TensorDict]  # 'd' / 'g' -> name -> tensor
 

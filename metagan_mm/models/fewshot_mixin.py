@@ -7,7 +7,7 @@ from torch import Tensor
 from torch.utils._pytree import tree_map
 
 from metagan_mm.core import InnerLoop, Task, TaskState
-from metagan_mm.core.inner_loop import E, G
+from metagan_mm.core.objective import E, G
 from metagan_mm.core.params import TensorDict, detach_dict
 
 Weights = Dict[str, TensorDict]  # meta-module -> name -> tensor

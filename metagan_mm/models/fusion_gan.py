@@ -7,7 +7,7 @@ from torch import Tensor
 
 from metagan_mm.architectures import FUSION_ARCHITECTURES
 from metagan_mm.core.fusion import FusionObjective
-from metagan_mm.core.inner_loop import G
+from metagan_mm.core.objective import G
 from metagan_mm.core.params import functional_call
 from metagan_mm.registry import MODELS
 from .meta_gan import MetaGAN

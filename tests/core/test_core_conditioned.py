@@ -9,7 +9,7 @@ from core_helpers import (ToyCondG, ToyE, ToyG, assert_same_losses,
 from metagan_mm.core import (MAML, InnerLoop, InnerLoopConfig, MetaSGD,
                              Reptile, Task, check_pair, draw_randomness,
                              gan_losses, meta_gradients)
-from metagan_mm.core.inner_loop import E
+from metagan_mm.core.objective import E
 
 K, N, T = 3, 5, 3
 

@@ -212,6 +212,7 @@ class MetaAlgorithm:
         return {}
 
 
+#: Every registered algorithm by class name (:func:`register_algorithm`).
 ALGORITHMS: Dict[str, Type[MetaAlgorithm]] = {}
 
 

@@ -19,8 +19,8 @@ from torch import Tensor, nn
 from torch.utils._pytree import tree_flatten, tree_map
 
 from ...architectures import condition_size
-from ..inner_loop import D, G, InnerLoop
-from ..objective import GANLosses
+from ..inner_loop import InnerLoop
+from ..objective import D, G, GANLosses
 from ..params import functional_call, meta_buffers
 
 # Errors a derivative that a layer does not implement raises.

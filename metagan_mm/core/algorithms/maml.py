@@ -3,7 +3,8 @@ from typing import Any, Dict, Optional
 
 import torch
 
-from ..inner_loop import D, E, G, InnerLoop, Rates
+from ..inner_loop import InnerLoop, Rates
+from ..objective import D, E, G
 from ..task import Task
 from .base import (MetaAlgorithm, Targets, TaskLosses, TaskOutput,
                    register_algorithm)

@@ -6,7 +6,8 @@ from typing import Any, Dict, Mapping
 import torch
 from torch import Tensor, nn
 
-from ..inner_loop import D, E, G, InnerLoop, Rates
+from ..inner_loop import InnerLoop, Rates
+from ..objective import D, E, G
 from ..params import TensorDict
 from .base import MetaTrainingError, Targets, register_algorithm
 from .maml import MAML

@@ -12,7 +12,8 @@ from typing import Any, Dict, Optional
 
 import torch
 
-from ..inner_loop import D, G, InnerLoop
+from ..inner_loop import InnerLoop
+from ..objective import D, G
 from ..params import detach_dict
 from ..task import Task
 from .base import (MetaAlgorithm, Targets, TaskLosses, TaskOutput,
