@@ -12,6 +12,8 @@ from mmengine.runner import Runner
 from metagan_mm.checkpoint import (ATOMIC_BACKEND_ARGS,
                                    find_resumable_checkpoint,
                                    load_model_weights)
+from metagan_mm.models import MetaGAN
+from metagan_mm.registry import MODELS
 from metagan_mm.utils.config_check import check_top_level_keys
 
 
@@ -49,8 +51,24 @@ def load_config(config: str,
     return cfg
 
 
-def _enable_amp(cfg: Config) -> None:
-    """Switch every optimizer wrapper of ``cfg`` to ``AmpOptimWrapper``."""
+def enable_amp(cfg: Config) -> None:
+    """``--amp``: mixed precision where the compute is.
+
+    A meta-learned model (a :class:`~metagan_mm.models.MetaGAN`) runs its
+    inner loop, where all its compute is, under autocast:
+    ``model.inner_loop.amp=dict(dtype='auto')`` unless the config sets it
+    (its optimizer wrappers are left alone: the meta-gradients and the
+    outer step are fp32). Any other model gets mmagic's meaning: every
+    optimizer wrapper becomes an ``AmpOptimWrapper``.
+    """
+    model_type = cfg.model.get('type')
+    if not isinstance(model_type, type):
+        model_type = MODELS.get(model_type)
+    if isinstance(model_type, type) and issubclass(model_type, MetaGAN):
+        inner = cfg.model.setdefault('inner_loop', {})
+        if inner.get('amp') is None:
+            inner['amp'] = dict(dtype='auto')
+        return
     optim = cfg.optim_wrapper
     wrappers = [optim] if 'optimizer' in optim else [
         v for k, v in optim.items()
@@ -95,7 +113,7 @@ def build_runner(config: str,
         resume (str, optional): ``'auto'`` resumes from the newest readable
             checkpoint of the work dir (damaged ones are named and skipped),
             a path from that checkpoint.
-        amp (bool): Enable automatic mixed precision.
+        amp (bool): Enable automatic mixed precision (:func:`enable_amp`).
         checkpoint (str, optional): Weights to load into the model
             (``tools/test.py``), strictly: every weight of the model, with
             its shape, and no other
@@ -107,7 +125,7 @@ def build_runner(config: str,
     """
     cfg = load_config(config, work_dir, cfg_options, launcher)
     if amp:
-        _enable_amp(cfg)
+        enable_amp(cfg)
     _atomic_checkpoints(cfg)
     if resume == 'auto':
         cfg.resume = True
