@@ -14,8 +14,9 @@ fp16 has a narrow range, so its gradients are computed from the loss times
 a dynamic loss scale (:class:`LossScaler`, like
 :class:`torch.amp.GradScaler` but for functional gradients) and divided by
 it. A task whose scaled gradients overflow ends with non-finite losses or
-weights and is dropped by the driver like any non-finite task; the driver
-logs it and halves the scale.
+weights; the driver logs it, halves the scale and runs the meta-batch
+again, down to a scale of 1, where a task that is still not finite is
+dropped like any non-finite task.
 """
 import difflib
 import math
@@ -46,7 +47,7 @@ class Amp:
     """
 
     dtype: str = 'auto'
-    init_scale: float = 2.0**10
+    init_scale: float = 2.0**8
     growth_interval: int = 100
 
     def __post_init__(self) -> None:

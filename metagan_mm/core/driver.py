@@ -127,7 +127,8 @@ class MetaDriver:
     outer gradients are not finite is dropped whole) and averages. Under
     float16 autocast (``inner_loop.amp``) every gradient is taken at the
     inner loop's loss scale; after a meta-batch with dropped tasks the
-    scale is halved (logged), else it grows (:class:`~.amp.LossScaler`).
+    scale is halved (logged) and, down to a scale of 1, the meta-batch
+    runs again; else the scale grows (:class:`~.amp.LossScaler`).
 
     When second-order meta-gradients run out of memory (their memory grows
     with the inner steps) and ``oom_fallback`` is set, the driver logs a
@@ -181,25 +182,28 @@ class MetaDriver:
         check_tasks(tasks.images, (algorithm.num_support or 0) + 1)
         algorithm.prepare(self.inner)
         targets = algorithm.targets(self.inner)
-        scale = self.inner.loss_scale(tasks.images.device)
         while True:
             inner = self.inner
             second_order = algorithm.second_order and not self.first_order
+            scale = inner.loss_scale(tasks.images.device)
             try:
                 total, batched = inner.runner.run(
                     partial(self._chunk, inner, targets, scale), _add, tasks,
                     rand, _loop_reason(inner, second_order))
-                break
             except torch.OutOfMemoryError as err:
                 self._fall_back(err)
+                continue
             except RuntimeError as err:
                 if not second_order:
                     raise
                 raise second_order_error(inner, tasks.images, err) from err
-        valid = total['valid'].cpu()
-        n = int(valid.sum())
-        if scale is not None:
-            self._update_scale(scale, len(valid) - n, len(valid))
+            valid = total['valid'].cpu()
+            n = int(valid.sum())
+            again = scale is not None and self._update_scale(
+                scale,
+                len(valid) - n, len(valid))
+            if not again:
+                break
         mean = lambda v: v / n if v.is_floating_point() else v  # noqa: E731
         means = TaskMeans(**tree_map(mean, total['sums'])) if n else None
         return MetaResult(
@@ -207,17 +211,23 @@ class MetaDriver:
             tree_map(mean, total['losses']), means.buffers if means else {},
             batched)
 
-    def _update_scale(self, scale: float, dropped: int, num: int) -> None:
+    def _update_scale(self, scale: float, dropped: int, num: int) -> bool:
         """Halve the float16 loss scale after dropped tasks (logged), else
-        count towards its growth."""
+        count towards its growth. True: tasks were dropped at a scale
+        above 1, so the meta-batch is to run again at the halved scale (an
+        overflow loses no task; what is not finite at scale 1 is dropped
+        like any non-finite task)."""
         scaler = self.inner.scaler
         scaler.update(overflow=dropped > 0)
+        again = dropped > 0 and scale > 1
         if dropped:
             self.log(f'metagan_mm: {dropped} of {num} tasks dropped: their '
                      'losses, weights or gradients were not finite under '
                      f'float16 autocast at loss scale {scale:g} (an '
                      'overflow, or divergence); the loss scale is now '
-                     f'{scaler.scale:g}.')
+                     f'{scaler.scale:g}' +
+                     ('; running the meta-batch again.' if again else '.'))
+        return again
 
     def _chunk(self, inner: InnerLoop, targets: Targets,
                scale: Optional[float], mode: Mode, tasks: Task,

@@ -315,7 +315,7 @@ class MetaGAN(FewShotMixin, BaseGAN):
         loop (``inner_loop.amp``) is kept in the MessageHub, so that it is
         saved with checkpoints and restored on resume."""
         scaler = self.inner_loop.scaler
-        if scaler is None:
+        if self.inner_loop.loss_scale(tasks.images.device) is None:
             return self.driver(tasks, rand)
         hub = MessageHub.get_current_instance()
         state = hub.get_info(LOSS_SCALER_KEY)
