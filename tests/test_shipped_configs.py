@@ -13,6 +13,7 @@ from training_helpers import (assert_trained, train_in_process,
 
 import metagan_mm  # noqa: F401
 from metagan_mm.apis.fewshot_generation import model_image_shape
+from metagan_mm.architectures import condition_size
 from metagan_mm.registry import LOOPS, MODELS
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -41,7 +42,7 @@ def test_config_builds_model_with_registered_loop(path):
     shots = torch.rand(4, channels, size, size) * 2 - 1
     fake = model.generate_adapted(shots, 2, steps=0)  # conditioned: E(shots)
     with torch.no_grad():
-        if getattr(model.discriminator, 'condition_size', None):
+        if condition_size(model.discriminator):
             score = model.discriminator(fake, model.encoder(shots))
         else:
             score = model.discriminator(fake)

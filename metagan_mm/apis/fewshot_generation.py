@@ -140,7 +140,7 @@ def generate_from_shots(model: torch.nn.Module,
     """Adapt to ``shots`` and write ``num`` images plus ``grid.png``.
 
     Args:
-        model: A meta-GAN (``BaseMetaGAN``).
+        model: A meta-GAN (``MetaGAN``).
         shots (Tensor): ``[K, C, H, W]`` uint8 images.
         num (int): Images to generate.
         out_dir (str): Output folder (created).

@@ -97,7 +97,9 @@ class GANObjective(Protocol):
     Arguments named ``real`` are the images D scores as real; ``shots``
     are the task's images the generator is conditioned on (embedded by E,
     or fused by a fusion generator); ``label`` is the task's class index
-    (a ``[]`` long tensor) or None.
+    (a ``[]`` long tensor) or None. An objective whose D loss has a
+    gradient penalty says so with a true ``gradient_penalty`` attribute
+    (the build-time derivative-order check counts one more order of D).
     """
 
     def sample(self, modules: Mapping[str, nn.Module], *, num: int,

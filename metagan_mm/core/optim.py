@@ -112,20 +112,22 @@ def adam_update(params: Mapping[str, Tensor], grads: Mapping[str, Tensor],
         return _adam_update_foreach(params, grads, rates, state, betas, eps)
     b1, b2 = betas
     step = state.step + 1
+    bias1, bias2 = 1 - b1**step, 1 - b2**step
     new = AdamState(step=step)
     out = OrderedDict()
     for k, p in params.items():
-        g = grads[k]
-        m_prev = state.m.get(k)
-        v_prev = state.v.get(k)
-        m = (1 - b1) * g if m_prev is None else b1 * m_prev + (1 - b1) * g
-        v = (1 -
-             b2) * g * g if v_prev is None else b2 * v_prev + (1 - b2) * g * g
+        g, m, v = grads[k], state.m.get(k), state.v.get(k)
+        # few kernels: under vmap every one is a batched op
+        m = g * (1 - b1) if m is None else torch.lerp(m, g, 1 - b1)
+        v = g * g * (1 - b2) if v is None else torch.addcmul(
+            v * b2, g, g, value=1 - b2)
         new.m[k], new.v[k] = m, v
-        m_hat = m / (1 - b1**step)
-        v_hat = v / (1 - b2**step)
-        out[k] = p - rates[k] * m_hat / (
-            v_hat.clamp_min(_V_FLOOR).sqrt() + eps)
+        denom = (v / bias2).clamp_min(_V_FLOOR).sqrt() + eps
+        rate = rates[k]
+        if isinstance(rate, float):
+            out[k] = torch.addcdiv(p, m, denom, value=-rate / bias1)
+        else:
+            out[k] = p - rate * (m / bias1) / denom
     return out, new
 
 

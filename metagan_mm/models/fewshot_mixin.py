@@ -16,7 +16,7 @@ Weights = Dict[str, TensorDict]  # meta-module -> name -> tensor
 class FewShotMixin:
     """Adapt a copy of the (meta-)weights to K images and generate.
 
-    Used by :class:`~metagan_mm.models.BaseMetaGAN` (evaluation loops,
+    Used by :class:`~metagan_mm.models.MetaGAN` (evaluation loops,
     visualisation hook, ``tools/generate.py``).  It reads the model's
     ``inner_loop``, ``algorithm`` (for learned rates), ``noise_size``,
     ``fewshot_init``, ``data_preprocessor`` and ``device``; nothing here
