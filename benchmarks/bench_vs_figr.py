@@ -367,10 +367,16 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     iters = args.warmup + args.rounds
-    print(f'# bench_vs_figr: FIGR DCGAN (FIGROriginalDCGAN*, base_channels='
-          f'{args.base_channels}), {SIZE}x{SIZE}x1, {K} images per task, '
-          f'{STEPS} inner steps, WGAN-GP weight {GP_WEIGHT:g}, inner lr '
-          f'{INNER_LR:g}, outer Adam lr {OUTER_LR:g}')
+    if args.quick_start:
+        print(f'# bench_vs_figr --quick-start: the runners on '
+              f'{osp.relpath(QUICK_START, ROOT)} (its nets and inner loop), '
+              f'inner optimiser as named')
+    else:
+        print(f'# bench_vs_figr: FIGR DCGAN (FIGROriginalDCGAN*, '
+              f'base_channels={args.base_channels}), {SIZE}x{SIZE}x1, {K} '
+              f'images per task, {STEPS} inner steps, WGAN-GP weight '
+              f'{GP_WEIGHT:g}, inner lr {INNER_LR:g}, outer Adam lr '
+              f'{OUTER_LR:g}')
     print(f'# {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}; torch '
           f'{torch.__version__}; {args.threads} threads on '
           f'{os.cpu_count()} CPUs; {args.warmup} warm-up + {args.rounds} '
@@ -386,8 +392,6 @@ def main() -> None:
     for inner in [] if args.quick_start else args.inner:
         ref = FIGRReference(inner, args.base_channels, data)
         variants.append((f'figr-ref ({inner})', inner, 1, ref.step, None))
-    if args.quick_start:
-        print(f'# runners on {osp.relpath(QUICK_START, ROOT)} (its nets)')
     with tempfile.TemporaryDirectory() as work_dir:
         runs = [(1, inner) for inner in args.inner]
         runs += [(8, inner) for inner in args.mb8_inner]
