@@ -86,6 +86,7 @@ def test_generation_under_amp_and_fp16_overflow_is_an_error():
         build(cfg).generate_adapted(support, 4, seed=0)
 
 
+@pytest.mark.slow
 def test_short_training_under_amp_stays_finite(tmp_path):
     _, model, runner = train_in_process(
         CONFIG, tmp_path, {
