@@ -6,10 +6,15 @@ from meta_gan_helpers import message_hub  # noqa: F401
 from meta_gan_helpers import batch, build, model_cfg, optim, params
 from mmengine.config import Config
 from mmengine.logging import MessageHub
+from mmengine.registry import init_default_scope
+from PIL import Image
 from training_helpers import (CONFIG, assert_same_weights, train,
                               train_in_process, weights)
 
+from metagan_mm.apis import load_meta_model
+from metagan_mm.core.amp import Amp
 from metagan_mm.models.meta_gan import LOSS_SCALER_KEY
+from metagan_mm.registry import MODELS
 from metagan_mm.utils.runner_setup import enable_amp
 
 
@@ -84,6 +89,26 @@ def test_generation_under_amp_and_fp16_overflow_is_an_error():
     cfg['inner_loop']['amp'] = dict(dtype='float16', init_scale=2.0**40)
     with pytest.raises(FloatingPointError, match='at float16 loss scale'):
         build(cfg).generate_adapted(support, 4, seed=0)
+
+
+def test_generate_tool_amp_flag(tmp_path, tool):
+    cfg = Config.fromfile(CONFIG)
+    init_default_scope('mmagic')
+    model = MODELS.build(cfg.model)
+    path = str(tmp_path / 'iter_1.pth')
+    torch.save({'meta': {'iter': 1}, 'state_dict': model.state_dict()}, path)
+    loaded = load_meta_model(CONFIG, path, amp=True, log=lambda line: None)
+    assert loaded.inner_loop.cfg.amp == Amp(dtype='auto')
+    shot = str(tmp_path / 'shot.png')
+    Image.new('L', (32, 32), 255).save(shot)
+    out = tmp_path / 'out'
+    tool('generate').main([
+        CONFIG, path, '--shots', shot, '--num', '2', '--steps', '1', '--out',
+        str(out), '--amp'
+    ])
+    assert sorted(p.name for p in out.iterdir()) == [
+        'generated_0000.png', 'generated_0001.png', 'grid.png'
+    ]
 
 
 @pytest.mark.slow
