@@ -304,8 +304,7 @@ def test_bad_arguments_and_shapes_name_the_sizes():
     enc, gen, dis = small_nets()
     with pytest.raises(ValueError, match=r'condition_size=16.*\(3, 17\)'):
         gen(torch.randn(3, 8), torch.zeros(3, 17))
-    with pytest.raises(ValueError,
-                       match=r'\[16\] or \[N, 16\].*\(3, 2, 16\)'):
+    with pytest.raises(ValueError, match=r'\[16\] or \[N, 16\].*\(3, 2, 16\)'):
         dis(torch.zeros(3, 1, 32, 32), torch.zeros(3, 2, 16))
     # K per-image conditions for N images: image i gets row i mod K
     rows = dis.condition_rows(torch.arange(32.).reshape(2, 16), 3)
