@@ -12,8 +12,11 @@ LN-DCGAN pair (``FIGRDCGAN*``; ``--figr-nets``: FIGR's own
 ``FIGROriginalDCGAN*``), WGAN-GP.  Target: runner within 10% of bare,
 bare no slower than the FIGR-style reference.
 
+``--amp bfloat16 float16`` adds bare rows with the inner loop under that
+autocast dtype (``inner_loop.amp``), compared with bare in fp32.
+
     python benchmarks/bench_meta_iteration.py [--iters 5] [--device cpu]
-        [--figr-nets] [--no-runner]
+        [--figr-nets] [--no-runner] [--amp bfloat16 float16]
 """
 import argparse
 import copy
@@ -69,14 +72,15 @@ def sync(device):
         torch.cuda.synchronize(device)
 
 
-def bench_bare(device, iters, batched):
+def bench_bare(device, iters, batched, amp=None):
     gen, disc = nets(device)
     cfg = InnerLoopConfig(
         steps=STEPS,
         g_lr=1e-3,
         d_lr=1e-3,
         optimizer='adam',
-        batching=dict(mode='vmap' if batched else 'loop'))
+        batching=dict(mode='vmap' if batched else 'loop'),
+        amp=None if amp is None else dict(dtype=amp))
     loop, algo = InnerLoop(gen, disc, cfg), Reptile()
     opt_g = torch.optim.Adam(gen.parameters(), 1e-4, betas=(0.5, 0.9))
     opt_d = torch.optim.Adam(disc.parameters(), 1e-4, betas=(0.5, 0.9))
@@ -193,6 +197,12 @@ def main():
         '--figr-nets',
         action='store_true',
         help="FIGR's own DCGAN (17.9M + 18.0M parameters) everywhere")
+    parser.add_argument(
+        '--amp',
+        nargs='*',
+        default=[],
+        choices=['bfloat16', 'float16'],
+        help='bare rows with the inner loop under these autocast dtypes')
     args = parser.parse_args()
     global FIGR_NETS
     FIGR_NETS = args.figr_nets
@@ -206,6 +216,9 @@ def main():
         tag = 'batched' if batched else 'sequential'
         rows.append((f'bare ({tag})', bench_bare(device, args.iters,
                                                  batched), ''))
+        for amp in args.amp:
+            rows.append((f'bare ({tag}, {amp})',
+                         bench_bare(device, args.iters, batched, amp), ''))
         if not args.no_runner and device.type == 'cpu':
             sec, note = bench_runner(args.iters, batched)
             rows.append((f'runner ({tag})', sec, note))

@@ -18,6 +18,14 @@ round (so that all see the same machine load):
   setting) with the embedded glyph data instead of Omniglot.
 * ``runner mb8``: the same at meta-batch 8 (``batched='auto'``: vmapped on
   CUDA, sequential on the CPU at this size).
+* ``--amp``: every runner also as ``runner mbN (inner, bf16)``, its inner
+  loop under bfloat16 autocast (``model.inner_loop.amp=dict(dtype=
+  'bfloat16')``, what ``tools/train.py --amp`` sets on the CPU), with its
+  speed-up over the same runner in fp32 (same nets, same process, the
+  same alternating rounds).
+* ``--quick-start``: the runners only, on the quick start's config
+  (``reptile_ln-dcgan-quarter_1xb4-600iters_glyphs-32x32.py``, its own
+  nets and inner loop), for the fp32 vs bf16 ratio of small nets.
 
 The runners train in worker threads that a hook holds between iterations,
 so their ``runner.train()`` runs unchanged (data loading, hooks, logging
@@ -32,6 +40,7 @@ i.e. the transient memory of one meta-iteration; the process's own peak
 (all variants' models resident) is printed at the end.
 
     python benchmarks/bench_vs_figr.py [--rounds 3] [--inner sgd adam]
+        [--amp] [--quick-start]
 """
 import argparse
 import ctypes
@@ -43,6 +52,7 @@ import tempfile
 import threading
 import time
 from statistics import median
+from typing import Optional
 
 import numpy as np
 import torch
@@ -57,6 +67,9 @@ CONFIG = osp.join(ROOT, 'configs', 'reptile',
                   'reptile_figr-dcgan_1xb1-100kiters_omniglot-32x32.py')
 GLYPHS = osp.join(ROOT, 'configs', '_base_', 'datasets',
                   'glyphs_episodic_32x32.py')
+QUICK_START = osp.join(
+    ROOT, 'configs', 'reptile',
+    'reptile_ln-dcgan-quarter_1xb4-600iters_glyphs-32x32.py')
 K, STEPS, SIZE, NZ = 4, 10, 32, 100
 INNER_LR, OUTER_LR, GP_WEIGHT = 1e-3, 1e-4, 10.0
 
@@ -220,8 +233,16 @@ def make_gate_hook():
 class RunnerVariant:
     """``runner.train()`` in a thread, advanced one iteration per step."""
 
-    def __init__(self, tag: str, tasks: int, inner: str, base_channels: int,
-                 iters: int, threads: int, work_dir: str) -> None:
+    def __init__(self,
+                 tag: str,
+                 tasks: int,
+                 inner: str,
+                 base_channels: Optional[int],
+                 iters: int,
+                 threads: int,
+                 work_dir: str,
+                 config: str = CONFIG,
+                 amp: bool = False) -> None:
         from mmengine.config import Config
 
         from metagan_mm.utils.runner_setup import build_runner
@@ -257,8 +278,13 @@ class RunnerVariant:
         }
         if inner == 'adam':  # torch.optim.Adam's defaults, as the reference
             options['model.inner_loop.betas'] = (0.9, 0.999)
+        if base_channels is None:  # the config's own nets
+            del options['model.generator.base_channels']
+            del options['model.discriminator.base_channels']
+        if amp:
+            options['model.inner_loop.amp'] = dict(dtype='bfloat16')
         self.runner = build_runner(
-            CONFIG, work_dir=osp.join(work_dir, tag), cfg_options=options)
+            config, work_dir=osp.join(work_dir, tag), cfg_options=options)
         self.gate = make_gate_hook()(self.runner.message_hub.instance_name)
         self.runner.register_hook(self.gate)
         self.threads, self.error = threads, None
@@ -328,15 +354,29 @@ def main() -> None:
         type=int,
         default=64,
         help="FIGR's hidden_size: 64; less for a smoke run")
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='also every runner with its inner loop in bfloat16')
+    parser.add_argument(
+        '--quick-start',
+        action='store_true',
+        help="runners only, on the quick start's config and nets")
     parser.add_argument('--threads', type=int, default=torch.get_num_threads())
     parser.add_argument('--note', default='', help='a line for the header')
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     iters = args.warmup + args.rounds
-    print(f'# bench_vs_figr: FIGR DCGAN (FIGROriginalDCGAN*, base_channels='
-          f'{args.base_channels}), {SIZE}x{SIZE}x1, {K} images per task, '
-          f'{STEPS} inner steps, WGAN-GP weight {GP_WEIGHT:g}, inner lr '
-          f'{INNER_LR:g}, outer Adam lr {OUTER_LR:g}')
+    if args.quick_start:
+        print(f'# bench_vs_figr --quick-start: the runners on '
+              f'{osp.relpath(QUICK_START, ROOT)} (its nets and inner loop), '
+              f'inner optimiser as named')
+    else:
+        print(f'# bench_vs_figr: FIGR DCGAN (FIGROriginalDCGAN*, '
+              f'base_channels={args.base_channels}), {SIZE}x{SIZE}x1, {K} '
+              f'images per task, {STEPS} inner steps, WGAN-GP weight '
+              f'{GP_WEIGHT:g}, inner lr {INNER_LR:g}, outer Adam lr '
+              f'{OUTER_LR:g}')
     print(f'# {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}; torch '
           f'{torch.__version__}; {args.threads} threads on '
           f'{os.cpu_count()} CPUs; {args.warmup} warm-up + {args.rounds} '
@@ -349,18 +389,23 @@ def main() -> None:
     print(f'# data: embedded glyphs, {tuple(data.shape)} (classes, images, '
           'C, H, W), one random class and 4 images per task')
     variants = []  # (name, inner, tasks, step_fn, extra)
-    for inner in args.inner:
+    for inner in [] if args.quick_start else args.inner:
         ref = FIGRReference(inner, args.base_channels, data)
         variants.append((f'figr-ref ({inner})', inner, 1, ref.step, None))
     with tempfile.TemporaryDirectory() as work_dir:
         runs = [(1, inner) for inner in args.inner]
         runs += [(8, inner) for inner in args.mb8_inner]
         for tasks, inner in runs:
-            run = RunnerVariant(f'mb{tasks}_{inner}', tasks, inner,
-                                args.base_channels, iters, args.threads,
-                                work_dir)
-            variants.append(
-                (f'runner mb{tasks} ({inner})', inner, tasks, run.step, run))
+            for amp in (False, True) if args.amp else (False, ):
+                tag = f'mb{tasks}_{inner}' + ('_bf16' if amp else '')
+                run = RunnerVariant(
+                    tag, tasks, inner,
+                    None if args.quick_start else args.base_channels, iters,
+                    args.threads, work_dir,
+                    QUICK_START if args.quick_start else CONFIG, amp)
+                name = f'runner mb{tasks} ({inner}' + (', bf16)'
+                                                       if amp else ')')
+                variants.append((name, inner, tasks, run.step, run))
         n_params = sum(p.numel() for p in FIGROriginalDCGANGenerator(
             NZ, SIZE, 1, args.base_channels).parameters()) + sum(
                 p.numel() for p in FIGROriginalDCGANDiscriminator(
@@ -389,17 +434,20 @@ def main() -> None:
         print()
         print(
             '| variant | inner optimiser | tasks / meta-iter | s / meta-iter '
-            '(median) | tasks/s | vs figr-ref (same inner opt.) | peak RSS '
-            'delta (MiB) | inner loops |')
-        print('|---|---|---|---|---|---|---|---|')
+            '(median) | tasks/s | vs figr-ref (same inner opt.) | vs the '
+            'runner in fp32 | peak RSS delta (MiB) | inner loops |')
+        print('|---|---|---|---|---|---|---|---|---|')
         for name, inner, tasks, _, run in variants:
             sec = median(times[name])
             rate = tasks / sec
             ref = times.get(f'figr-ref ({inner})')
             ratio = f'{rate / (1 / median(ref)):.2f}' if ref else '-'
+            fp32 = times.get(name.replace(', bf16)', ')'))
+            vs_fp32 = f'{median(fp32) / sec:.2f}' if 'bf16' in name else '-'
             how = 'sequential (torch.optim)' if run is None else run.batched()
             print(f'| {name} | {inner} | {tasks} | {sec:.2f} | {rate:.3f} | '
-                  f'{ratio} | {max(deltas[name]) / 2**20:.0f} | {how} |')
+                  f'{ratio} | {vs_fp32} | {max(deltas[name]) / 2**20:.0f} | '
+                  f'{how} |')
         print()
         print(f'process peak RSS (all variants resident): '
               f'{sampler.max_ever / 2**30:.2f} GiB')

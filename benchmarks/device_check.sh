@@ -10,11 +10,25 @@
 #   run(command="bash benchmarks/device_check.sh", timeout_s=560)
 # Writes $OUT/{bench_inner_loop,bench_compile,bench_meta_iteration}_cuda.txt
 # (or ./*_cuda.txt).
+# The mixed-precision rows (inner_loop.amp: the inner loop of the bare core
+# under bf16 and fp16 autocast vs fp32, LN-DCGAN and FIGR's nets) are a
+# separate call, to fit one command's limit:
+#   run(command="bash benchmarks/device_check.sh amp", timeout_s=300)
+# Writes $OUT/bench_meta_iteration_amp_cuda.txt.
 set -uo pipefail  # a step that fails or times out does not stop the next
 cd "$(dirname "$0")/.."
 out="${OUT:-.}"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
-python -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())'
+python -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available(), "bf16", torch.cuda.is_available() and torch.cuda.is_bf16_supported())'
+if [ "${1:-}" = amp ]; then
+    timeout 120 python benchmarks/bench_meta_iteration.py --device cuda \
+        --iters 5 --no-runner --amp bfloat16 float16 2>&1 \
+        | tee "$out/bench_meta_iteration_amp_cuda.txt"
+    timeout 150 python benchmarks/bench_meta_iteration.py --device cuda \
+        --iters 3 --no-runner --figr-nets --amp bfloat16 float16 2>&1 \
+        | tee -a "$out/bench_meta_iteration_amp_cuda.txt"
+    exit 0
+fi
 timeout 150 python benchmarks/bench_inner_loop.py --device cuda --iters 5 \
     --meta-batch 4 8 16 --steps 5 2>&1 | tee "$out/bench_inner_loop_cuda.txt"
 timeout 180 python benchmarks/bench_compile.py --device cuda --iters 5 \

@@ -2,7 +2,7 @@
 
     python tools/generate.py CONFIG CHECKPOINT --shots a.png b.png c.png \
         --num 64 --out DIR [--seed 0] [--steps N] [--device cpu] [--convert]
-        [--ema] [--trust-checkpoint]
+        [--ema] [--amp] [--trust-checkpoint]
     python tools/generate.py CONFIG CHECKPOINT --shots-dir ROOT [--k K] ...
 
 Writes DIR/generated_XXXX.png and DIR/grid.png (support row, then the
@@ -60,6 +60,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--ema',
         action='store_true',
         help="use the checkpoint's EMA generator weights")
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='adapt and generate under mixed precision (bfloat16 on the CPU)')
     add_trust_arg(parser)
     return parser.parse_args(argv)
 
@@ -68,8 +72,13 @@ def main(argv=None) -> None:
     """Adapt and generate."""
     args = parse_args(argv)
     with friendly_errors('generate'):
-        model = load_meta_model(args.config, args.checkpoint, args.device,
-                                args.ema, args.trust_checkpoint or None)
+        model = load_meta_model(
+            args.config,
+            args.checkpoint,
+            args.device,
+            args.ema,
+            args.trust_checkpoint or None,
+            amp=args.amp)
         if args.shots_dir is None:
             shots = read_shots(args.shots, model_image_shape(model),
                                args.convert)

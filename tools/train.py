@@ -35,7 +35,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='resume from the given checkpoint, or from the latest one in '
         'the work dir when no path is given')
     parser.add_argument(
-        '--amp', action='store_true', help='enable automatic mixed precision')
+        '--amp',
+        action='store_true',
+        help='run the inner loop under autocast (bfloat16 on the CPU; '
+        "sets model.inner_loop.amp=dict(dtype='auto'))")
     parser.add_argument(
         '--ignore-lock',
         action='store_true',

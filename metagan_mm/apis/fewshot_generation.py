@@ -14,6 +14,7 @@ from metagan_mm.checkpoint import load_model_weights, save_atomically
 from metagan_mm.engine.hooks.fewshot_visualization_hook import (fewshot_grid,
                                                                 to_uint8)
 from metagan_mm.registry import MODELS
+from metagan_mm.utils.runner_setup import enable_amp
 
 
 class ShotImageError(ValueError):
@@ -25,7 +26,8 @@ def load_meta_model(config: str,
                     device: str = 'cpu',
                     use_ema: bool = False,
                     trust: Optional[bool] = None,
-                    log=print) -> torch.nn.Module:
+                    log=print,
+                    amp: bool = False) -> torch.nn.Module:
     """Build the config's model and load a checkpoint's weights into it.
 
     The checkpoint is loaded safely (see
@@ -40,6 +42,9 @@ def load_meta_model(config: str,
         use_ema (bool): Generate from the checkpoint's EMA generator.
         trust (bool, optional): Full unpickling for a trusted file.
         log (callable): Where the line naming the weights used goes.
+        amp (bool): Adapt and generate under mixed precision, as
+            ``tools/train.py --amp`` trains
+            (:func:`~metagan_mm.utils.runner_setup.enable_amp`).
 
     Returns:
         nn.Module: The meta-model in eval mode.
@@ -48,6 +53,8 @@ def load_meta_model(config: str,
         if not osp.isfile(path):
             raise FileNotFoundError(f'{what} file {path} does not exist.')
     cfg = Config.fromfile(config)
+    if amp:
+        enable_amp(cfg)
     init_default_scope(cfg.get('default_scope', 'mmagic'))
     model = MODELS.build(cfg.model)
     load_model_weights(model, checkpoint, use_ema, trust, log)

@@ -5,6 +5,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Tuple, Union
 
+from .amp import Amp
 from .batching import Batching
 from .gan_losses import LOSS_NAMES
 
@@ -81,6 +82,10 @@ class InnerLoopConfig:
             (torch.compile does not compile inside the vmap over tasks).
             Off by default: the README's Benchmarks section has the
             measured trade-off.
+        amp: Mixed precision of the networks in the inner loop, an
+            :class:`~metagan_mm.core.amp.Amp` or its dict
+            (``dict(dtype='auto'|'bfloat16'|'float16')``; ``tools/train.py
+            --amp`` sets ``dict(dtype='auto')``). None (default): fp32.
     """
 
     steps: int = 5
@@ -99,10 +104,13 @@ class InnerLoopConfig:
     compile: bool = False
     batching: Union[Batching, Mapping[str,
                                       Any]] = field(default_factory=Batching)
+    amp: Optional[Union[Amp, Mapping[str, Any]]] = None
 
     def __post_init__(self) -> None:
         if isinstance(self.batching, Mapping):
             self.batching = Batching.from_dict(self.batching)
+        if self.amp is not None and not isinstance(self.amp, Amp):
+            self.amp = Amp.from_dict(self.amp)
         self.validate()
 
     @classmethod

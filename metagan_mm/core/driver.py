@@ -8,7 +8,8 @@ differentiating the outer losses w.r.t. the algorithm's
 :class:`~metagan_mm.core.algorithms.base.Targets`, averaging, turning a
 second-order failure into an error naming the layer
 (:mod:`~metagan_mm.core.algorithms.double_backward`), and running out of
-memory (:class:`MetaDriver`).
+memory (:class:`MetaDriver`), and the float16 loss scale
+(:mod:`~metagan_mm.core.amp`).
 """
 import warnings
 from functools import partial
@@ -16,11 +17,12 @@ from typing import Any, Callable, Dict, Optional, Union
 
 import torch
 from torch import Tensor
-from torch.utils._pytree import tree_map
+from torch.utils._pytree import tree_leaves, tree_map
 
 from .algorithms.base import (MetaAlgorithm, MetaResult, MetaTrainingError,
                               Targets, TaskLosses, TaskMeans, TaskOutput)
 from .algorithms.double_backward import second_order_error
+from .amp import scaled, unscaled
 from .batching import Mode
 from .inner_loop import InnerLoop
 from .params import TensorDict, finite, grads_or_zeros, stack_tree
@@ -70,9 +72,10 @@ def _loop_reason(inner: InnerLoop, second_order: bool) -> Optional[str]:
     return None
 
 
-def _outer_grads(algorithm: MetaAlgorithm, targets: Targets,
-                 out: TaskOutput) -> Dict[str, TensorDict]:
-    """Gradients of the tasks' summed outer losses w.r.t. the targets."""
+def _outer_grads(algorithm: MetaAlgorithm, targets: Targets, out: TaskOutput,
+                 scale: Optional[float]) -> Dict[str, TensorDict]:
+    """Gradients of the tasks' summed outer losses w.r.t. the targets
+    (taken of the losses times the float16 loss ``scale``, then divided)."""
     pairs = [(name, getattr(out.losses, name), leaves)
              for name, leaves in (('outer_d', targets.d),
                                   ('outer_g', targets.g)) if leaves]
@@ -83,12 +86,14 @@ def _outer_grads(algorithm: MetaAlgorithm, targets: Targets,
                 f'{type(algorithm).__name__}.targets() names tensors for '
                 f'{name} but its task() returns no losses.{name}.')
         names = [(m, k) for m, d in leaves.items() for k in d]
-        values = grads_or_zeros(
-            loss.sum(), [leaves[m][k] for m, k in names],
-            retain_graph=i + 1 < len(pairs))
+        values = unscaled(
+            grads_or_zeros(
+                scaled(loss.sum(), scale), [leaves[m][k] for m, k in names],
+                retain_graph=i + 1 < len(pairs)), scale)
         for (m, k), g in zip(names, values):
+            g = g.detach()
             module = grads.setdefault(m, {})
-            module[k] = g.detach() + module[k] if k in module else g.detach()
+            module[k] = g + module[k] if k in module else g
     return grads
 
 
@@ -118,7 +123,12 @@ class MetaDriver:
     function vmapped over a chunk, or called per task), drops tasks with
     non-finite losses or weights (a vmapped chunk is recomputed without
     them when the outer losses are differentiated), differentiates the
-    outer losses w.r.t. the algorithm's targets per chunk and averages.
+    outer losses w.r.t. the algorithm's targets per chunk (a chunk whose
+    outer gradients are not finite is dropped whole) and averages. Under
+    float16 autocast (``inner_loop.amp``) every gradient is taken at the
+    inner loop's loss scale; after a meta-batch with dropped tasks the
+    scale is halved (logged) and, down to a scale of 1, the meta-batch
+    runs again; else the scale grows (:class:`~.amp.LossScaler`).
 
     When second-order meta-gradients run out of memory (their memory grows
     with the inner steps) and ``oom_fallback`` is set, the driver logs a
@@ -175,19 +185,25 @@ class MetaDriver:
         while True:
             inner = self.inner
             second_order = algorithm.second_order and not self.first_order
+            scale = inner.loss_scale(tasks.images.device)
             try:
                 total, batched = inner.runner.run(
-                    partial(self._chunk, inner, targets), _add, tasks, rand,
-                    _loop_reason(inner, second_order))
-                break
+                    partial(self._chunk, inner, targets, scale), _add, tasks,
+                    rand, _loop_reason(inner, second_order))
             except torch.OutOfMemoryError as err:
                 self._fall_back(err)
+                continue
             except RuntimeError as err:
                 if not second_order:
                     raise
                 raise second_order_error(inner, tasks.images, err) from err
-        valid = total['valid'].cpu()
-        n = int(valid.sum())
+            valid = total['valid'].cpu()
+            n = int(valid.sum())
+            again = scale is not None and self._update_scale(
+                scale,
+                len(valid) - n, len(valid))
+            if not again:
+                break
         mean = lambda v: v / n if v.is_floating_point() else v  # noqa: E731
         means = TaskMeans(**tree_map(mean, total['sums'])) if n else None
         return MetaResult(
@@ -195,8 +211,27 @@ class MetaDriver:
             tree_map(mean, total['losses']), means.buffers if means else {},
             batched)
 
-    def _chunk(self, inner: InnerLoop, targets: Targets, mode: Mode,
-               tasks: Task, rand: Any) -> dict:
+    def _update_scale(self, scale: float, dropped: int, num: int) -> bool:
+        """Halve the float16 loss scale after dropped tasks (logged), else
+        count towards its growth. True: tasks were dropped at a scale
+        above 1, so the meta-batch is to run again at the halved scale (an
+        overflow loses no task; what is not finite at scale 1 is dropped
+        like any non-finite task)."""
+        scaler = self.inner.scaler
+        scaler.update(overflow=dropped > 0)
+        again = dropped > 0 and scale > 1
+        if dropped:
+            self.log(f'metagan_mm: {dropped} of {num} tasks dropped: their '
+                     'losses, weights or gradients were not finite under '
+                     f'float16 autocast at loss scale {scale:g} (an '
+                     'overflow, or divergence); the loss scale is now '
+                     f'{scaler.scale:g}' +
+                     ('; running the meta-batch again.' if again else '.'))
+        return again
+
+    def _chunk(self, inner: InnerLoop, targets: Targets,
+               scale: Optional[float], mode: Mode, tasks: Task,
+               rand: Any) -> dict:
         """One chunk of tasks (``VMAP``) or one task (``LOOP``): outputs,
         finiteness, sums and gradients of the outer losses."""
         task = partial(self.algorithm.task,
@@ -208,19 +243,27 @@ class MetaDriver:
             out = tree_map(lambda v: v.unsqueeze(0), task(tasks, rand))
         valid = finite((out.losses, out.params))
         keep = valid.nonzero().flatten()
+        zero = lambda v: torch.zeros_like(v[0]).detach()  # noqa: E731
         if len(keep) == 0:
-            zero = lambda v: torch.zeros_like(v[0]).detach()  # noqa: E731
             return {'valid': valid, 'losses': tree_map(zero, out.losses)}
         if len(keep) < len(valid):  # vmapped: again without the bad tasks
             out = (
                 torch.func.vmap(task)(
                     *tree_map(lambda v: v[keep], (tasks, rand))) if targets.d
                 or targets.g else tree_map(lambda v: v[keep], out))
+        grads = _outer_grads(self.algorithm, targets, out, scale)
+        leaves = tree_leaves(grads)
+        if leaves and not torch.stack([g.isfinite().all()
+                                       for g in leaves]).all():
+            return {  # the outer backward overflowed (or diverged)
+                'valid': torch.zeros_like(valid),
+                'losses': tree_map(zero, out.losses)
+            }
         return {
             'valid': valid,
             'losses': tree_map(lambda v: v.detach().sum(0), out.losses),
             'sums': {
-                'grads': _outer_grads(self.algorithm, targets, out),
+                'grads': grads,
                 'params': tree_map(_task_sum, out.params),
                 'buffers': tree_map(_task_sum, out.buffers)
             }

@@ -23,6 +23,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils._pytree import register_dataclass, tree_leaves, tree_map
 
+from .amp import LossScaler, scaled, unscaled
 from .batching import LOOP, VMAP, Compiled, Mode, TaskRunner
 from .config import InnerLoopConfig
 from .objective import D, E, G, GANLosses, GANObjective, Nets, Rand
@@ -99,6 +100,11 @@ class InnerLoop:
         objective: What the updates minimise (default: :class:`GANLosses`
             from ``cfg.loss``, ``gp_weight``, ``recon_weight`` and
             ``mode_seeking_weight``).
+
+    Attributes:
+        scaler: The float16 loss scale (``cfg.amp``; None without it),
+            shared by the copies :meth:`replace` and :meth:`bound` make and
+            updated by the driver once per meta-iteration.
     """
 
     def __init__(self,
@@ -130,6 +136,9 @@ class InnerLoop:
             list(self.modules.values()), self.cfg.batching)
         self.mode: Mode = LOOP
         self.first_order = False
+        amp = self.cfg.amp
+        self.scaler = None if amp is None else LossScaler(
+            amp.init_scale, amp.growth_interval)
         self._compiled = {
             m.batched: Compiled(m, self.runner.note)
             for m in (LOOP, VMAP)
@@ -153,9 +162,12 @@ class InnerLoop:
     def replace(self, **changes: Any) -> 'InnerLoop':
         """A new inner loop over the same networks and objective with some
         settings changed (this one's config is left as it is)."""
-        return InnerLoop(self.generator, self.discriminator,
-                         replace(self.cfg, **changes), self.noise_size,
-                         self.encoder, self._objective)
+        new = InnerLoop(self.generator, self.discriminator,
+                        replace(self.cfg, **changes), self.noise_size,
+                        self.encoder, self._objective)
+        if new.cfg.amp == self.cfg.amp:
+            new.scaler = self.scaler
+        return new
 
     def bound(self, mode: Mode, *, first_order: bool = False) -> 'InnerLoop':
         """This inner loop taking its gradients the runner's way (``mode``),
@@ -165,6 +177,14 @@ class InnerLoop:
         view = copy.copy(self)
         view.mode, view.first_order = mode, first_order
         return view
+
+    def loss_scale(self, device: torch.device) -> Optional[float]:
+        """The loss scale of inner (and outer) gradients on ``device``:
+        the scaler's under float16 autocast, else None (not scaled)."""
+        amp = self.cfg.amp
+        if amp is None or amp.dtype_on(device.type) != torch.float16:
+            return None
+        return self.scaler.scale
 
     def meta_params(self) -> Dict[str, TensorDict]:
         """The meta-parameters per meta-module (live tensors)."""
@@ -187,7 +207,8 @@ class InnerLoop:
     def nets(self, params: Mapping[str, TensorDict],
              buffers: Mapping[str, TensorDict]) -> Nets:
         """The networks bound to fast weights (for an objective)."""
-        return Nets(self.modules, params, buffers, self.mode.gp_backend)
+        return Nets(self.modules, params, buffers, self.mode.gp_backend,
+                    self.cfg.amp)
 
     # ----------------------------------------------------------- one step
     def step(self, *, task: Task, state: TaskState, rand: Rand, rates: Rates,
@@ -212,16 +233,21 @@ class InnerLoop:
         gen = [n for n in params if n != D]  # updated by the G step
         objective, backend, modules = self.objective, mode.gp_backend, \
             self.modules
+        amp, scale = self.cfg.amp, self.loss_scale(task.images.device)
 
         def d_loss(d: TensorDict, ge: Dict[str, TensorDict], x: Tensor,
                    label: Optional[Tensor], r: TensorDict) -> Tensor:
-            nets = Nets(modules, {**ge, D: d}, buffers, backend)
-            return objective.d_loss(nets, real=x, shots=x, label=label, rand=r)
+            nets = Nets(modules, {**ge, D: d}, buffers, backend, amp)
+            return scaled(
+                objective.d_loss(nets, real=x, shots=x, label=label, rand=r),
+                scale)
 
         def g_loss(ge: Dict[str, TensorDict], d: TensorDict, x: Tensor,
                    label: Optional[Tensor], r: TensorDict) -> Tensor:
-            nets = Nets(modules, {**ge, D: d}, buffers, backend)
-            return objective.g_loss(nets, real=x, shots=x, label=label, rand=r)
+            nets = Nets(modules, {**ge, D: d}, buffers, backend, amp)
+            return scaled(
+                objective.g_loss(nets, real=x, shots=x, label=label, rand=r),
+                scale)
 
         d_losses = []
         for r in range(self.cfg.d_steps_per_g_step):
@@ -230,16 +256,18 @@ class InnerLoop:
                 for n in gen
             }
             rand_r = {k: v[r] for k, v in rand['d'].items()}
-            grads, loss = mode.grad(d_loss, params[D],
-                                    (ge, task.images, task.label, rand_r),
-                                    create_graph)
+            grads, loss = unscaled(
+                mode.grad(d_loss, params[D],
+                          (ge, task.images, task.label, rand_r), create_graph),
+                scale)
             params[D], opt[D] = self._update(D, params[D], grads, rates, opt)
             d_losses.append(loss)
         d_in = params[D] if create_graph else detach_dict(params[D])
-        grads, loss = mode.grad(g_loss, {n: params[n]
-                                         for n in gen},
-                                (d_in, task.images, task.label, rand['g']),
-                                create_graph)
+        grads, loss = unscaled(
+            mode.grad(g_loss, {n: params[n]
+                               for n in gen},
+                      (d_in, task.images, task.label, rand['g']),
+                      create_graph), scale)
         for n in gen:
             params[n], opt[n] = self._update(n, params[n], grads[n], rates,
                                              opt)

@@ -17,6 +17,7 @@ from torch import Tensor, nn
 
 from ..architectures import condition_size
 from . import gan_losses
+from .amp import Amp
 from .faml_losses import l1_reconstruction_loss, mode_seeking_loss
 from .params import TensorDict, functional_call
 
@@ -37,12 +38,16 @@ class Nets:
         backend: How a loss takes an input gradient (the WGAN-GP penalty):
             ``'autograd'`` (eager) or ``'func'`` (inside ``torch.func``
             transforms); set by the inner loop.
+        amp: Mixed precision (``inner_loop.amp``): every module runs under
+            autocast and its outputs are cast back to its weights' dtype
+            (:meth:`~metagan_mm.core.amp.Amp.run`). None: full precision.
     """
 
     modules: Mapping[str, nn.Module]
     params: Mapping[str, TensorDict]
     buffers: Mapping[str, TensorDict]
     backend: str = 'autograd'
+    amp: Optional[Amp] = None
 
     def using(self, **params: TensorDict) -> 'Nets':
         """The same networks with other fast weights for some modules."""
@@ -50,8 +55,15 @@ class Nets:
 
     def call(self, name: str, *args: Tensor) -> Tensor:
         """Run module ``name`` on ``args`` with its fast weights."""
-        return functional_call(self.modules[name], self.params[name],
-                               self.buffers.get(name), args)
+        params = self.params[name]
+
+        def run() -> Tensor:
+            return functional_call(self.modules[name], params,
+                                   self.buffers.get(name), args)
+
+        like = next(iter(params.values()), None)
+        return run() if self.amp is None or like is None else self.amp.run(
+            run, like)
 
     def condition(self, shots: Tensor) -> Optional[Tensor]:
         """``E(shots)``, the condition of a task (None without encoder)."""

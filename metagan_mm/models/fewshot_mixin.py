@@ -4,7 +4,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 from torch import Tensor
-from torch.utils._pytree import tree_map
+from torch.utils._pytree import tree_leaves, tree_map
 
 from metagan_mm.core import InnerLoop, Task, TaskState
 from metagan_mm.core.objective import E, G
@@ -86,8 +86,21 @@ class FewShotMixin:
                 rand,
                 init=init,
                 rates=self.algorithm.adaptation_rates())
+        self._check_finite(loop, result.params)
         return (tree_map(torch.Tensor.detach, result.params),
                 tree_map(torch.Tensor.detach, result.buffers))
+
+    def _check_finite(self, loop: InnerLoop, params: Weights) -> None:
+        """Under mixed precision, raise if adaptation overflowed."""
+        amp = loop.cfg.amp
+        if amp is None or all(v.isfinite().all() for v in tree_leaves(params)):
+            return
+        scale = loop.loss_scale(self.device)
+        at = '' if scale is None else f' at float16 loss scale {scale:g}'
+        raise FloatingPointError(
+            'few-shot adaptation under mixed precision (inner_loop.amp, '
+            f'{amp.dtype_on(self.device.type)}) gave non-finite weights{at};'
+            " use amp=dict(dtype='bfloat16') or full precision (no --amp).")
 
     def fewshot_step(self,
                      data: dict,

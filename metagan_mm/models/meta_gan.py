@@ -18,6 +18,9 @@ from .fewshot_mixin import FewShotMixin
 
 __all__ = ['MetaGAN', 'MetaTrainingError']
 
+#: MessageHub runtime info of the inner loop's float16 loss scale.
+LOSS_SCALER_KEY = 'inner_loss_scaler'
+
 
 @MODELS.register_module()
 class MetaGAN(FewShotMixin, BaseGAN):
@@ -59,7 +62,8 @@ class MetaGAN(FewShotMixin, BaseGAN):
         data_preprocessor (dict, optional): mmagic ``DataPreprocessor`` config.
         inner_loop (dict): :class:`~metagan_mm.core.InnerLoopConfig` fields:
             ``steps``, ``g_lr``, ``d_lr``, ``optimizer``, ``loss``,
-            ``batching``...
+            ``batching``, ``amp`` (mixed precision, set by
+            ``tools/train.py --amp``)...
         objective (dict, optional): A :class:`~metagan_mm.core.GANObjective`
             built from ``MODELS`` (default: the inner loop's ``loss``,
             ``gp_weight``, ``recon_weight``, ``mode_seeking_weight``).
@@ -279,7 +283,7 @@ class MetaGAN(FewShotMixin, BaseGAN):
         labels = self._labels(samples)
         if labels is not None:
             labels = labels.to(tasks.device)
-        result = self.driver(Task(tasks, labels), rand)
+        result = self._run_driver(Task(tasks, labels), rand)
         total_valid = self._check_failures(result.num_tasks, result.num_valid,
                                            curr_iter)
         for name, module in modules.items():
@@ -310,6 +314,21 @@ class MetaGAN(FewShotMixin, BaseGAN):
                 log_vars[f'loss_{name}_loss'] = value
         log_vars.update(self.algorithm.after_update())
         return log_vars
+
+    def _run_driver(self, tasks: Task, rand: Dict[str, Any]) -> Any:
+        """The driver on a meta-batch; the float16 loss scale of the inner
+        loop (``inner_loop.amp``) is kept in the MessageHub, so that it is
+        saved with checkpoints and restored on resume."""
+        scaler = self.inner_loop.scaler
+        if self.inner_loop.loss_scale(tasks.images.device) is None:
+            return self.driver(tasks, rand)
+        hub = MessageHub.get_current_instance()
+        state = hub.get_info(LOSS_SCALER_KEY)
+        if state is not None:
+            scaler.load_state_dict(state)
+        result = self.driver(tasks, rand)
+        hub.update_info(LOSS_SCALER_KEY, scaler.state_dict())
+        return result
 
     def _check_wrappers(self, optim_wrapper: OptimWrapperDict,
                         modules: Dict[str, nn.Module]) -> None:
@@ -344,9 +363,9 @@ class MetaGAN(FewShotMixin, BaseGAN):
     def _step(wrapper: Any, module: nn.Module) -> None:
         """Step one outer optimizer wrapper with the meta-gradients.
 
-        ``AmpOptimWrapper`` (``--amp``) unscales gradients by its loss scale
-        before stepping; meta-gradients are written unscaled, so they are
-        multiplied by that scale first.
+        An ``AmpOptimWrapper`` (set in a config) unscales gradients by its
+        loss scale before stepping; meta-gradients are written unscaled, so
+        they are multiplied by that scale first.
         """
         scaler = getattr(wrapper, 'loss_scaler', None)
         if scaler is not None:

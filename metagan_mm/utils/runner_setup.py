@@ -16,6 +16,8 @@ from metagan_mm.checkpoint import (ATOMIC_BACKEND_ARGS,
                                    load_model_weights)
 from metagan_mm.checkpoint.model_weights import check_model_weights
 from metagan_mm.checkpoint.safe_load import trust_file
+from metagan_mm.models import MetaGAN
+from metagan_mm.registry import MODELS
 from metagan_mm.utils.config_check import check_top_level_keys
 
 
@@ -53,8 +55,24 @@ def load_config(config: str,
     return cfg
 
 
-def _enable_amp(cfg: Config) -> None:
-    """Switch every optimizer wrapper of ``cfg`` to ``AmpOptimWrapper``."""
+def enable_amp(cfg: Config) -> None:
+    """``--amp``: mixed precision where the compute is.
+
+    A meta-learned model (a :class:`~metagan_mm.models.MetaGAN`) runs its
+    inner loop, where all its compute is, under autocast:
+    ``model.inner_loop.amp=dict(dtype='auto')`` unless the config sets it
+    (its optimizer wrappers are left alone: the meta-gradients and the
+    outer step are fp32). Any other model gets mmagic's meaning: every
+    optimizer wrapper becomes an ``AmpOptimWrapper``.
+    """
+    model_type = cfg.model.get('type')
+    if not isinstance(model_type, type):
+        model_type = MODELS.get(model_type)
+    if isinstance(model_type, type) and issubclass(model_type, MetaGAN):
+        inner = cfg.model.setdefault('inner_loop', {})
+        if inner.get('amp') is None:
+            inner['amp'] = dict(dtype='auto')
+        return
     optim = cfg.optim_wrapper
     wrappers = [optim] if 'optimizer' in optim else [
         v for k, v in optim.items()
@@ -127,7 +145,7 @@ def build_runner(config: Union[str, Config],
         resume (str, optional): ``'auto'`` resumes from the newest readable
             checkpoint of the work dir (damaged ones are named and skipped),
             a path from that checkpoint.
-        amp (bool): Enable automatic mixed precision.
+        amp (bool): Enable automatic mixed precision (:func:`enable_amp`).
         checkpoint (str, optional): Weights to load into the model
             (``tools/test.py``), strictly
             (:func:`~metagan_mm.checkpoint.load_model_weights`).
@@ -142,7 +160,7 @@ def build_runner(config: Union[str, Config],
     cfg = config if isinstance(config, Config) else load_config(
         config, work_dir, cfg_options, launcher)
     if amp:
-        _enable_amp(cfg)
+        enable_amp(cfg)
     _atomic_checkpoints(cfg)
     if resume is None and cfg.get('resume') and not cfg.get('load_from'):
         resume = 'auto'  # the config asks to resume: the same search
