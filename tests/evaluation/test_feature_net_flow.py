@@ -95,7 +95,10 @@ def narrower_nets(cfg) -> dict:
     for name, net in cfg.model.items():
         if not isinstance(net, dict) or 'type' not in net:
             continue
-        params = inspect.signature(MODELS.get(net['type'])).parameters
+        cls = MODELS.get(net['type'])
+        if cls is None:  # not a network: an algorithm (core.ALGORITHMS)
+            continue
+        params = inspect.signature(cls).parameters
         if 'base_channels' in params:
             width = net.get('base_channels', params['base_channels'].default)
             options[f'model.{name}.base_channels'] = max(4, width // 8)
