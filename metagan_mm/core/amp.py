@@ -27,6 +27,7 @@ import torch
 from torch import Tensor
 from torch.utils._pytree import tree_map
 
+#: The values ``inner_loop.amp.dtype`` accepts.
 DTYPES = ('auto', 'bfloat16', 'float16')
 LOW_PRECISION = (torch.bfloat16, torch.float16)
 
