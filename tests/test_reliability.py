@@ -230,6 +230,47 @@ def test_second_signal_ends_the_process_at_once():
     assert proc.returncode == -signal.SIGUSR1
 
 
+class _StuckAfterFirst(torch.utils.data.Dataset):
+    """Item 0 at once; every later item never comes (a worker that cannot
+    finish when asked to)."""
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, index):
+        if index > 0:
+            import time
+            time.sleep(3600)
+        return torch.zeros(1)
+
+
+@pytest.mark.slow
+def test_a_stuck_loader_worker_does_not_outlive_the_loop():
+    """The train loader's workers ignore SIGTERM, torch's last resort for a
+    worker that does not finish; without a kill, the process waited for it
+    forever at exit (the test suite hung after passing)."""
+    from mmengine.runner.loops import _InfiniteDataloaderIterator
+
+    from metagan_mm.engine.runner import MetaIterBasedTrainLoop
+    from metagan_mm.engine.runner.meta_train_loop import \
+        WorkersIgnorePreemption
+    loader = torch.utils.data.DataLoader(
+        _StuckAfterFirst(),
+        num_workers=1,
+        worker_init_fn=WorkersIgnorePreemption(None))
+    loop = MetaIterBasedTrainLoop.__new__(MetaIterBasedTrainLoop)
+    loop.dataloader_iterator = _InfiniteDataloaderIterator(loader)
+    next(loop.dataloader_iterator)
+    workers = list(loop.dataloader_iterator._iterator._workers)
+    try:
+        loop._end_workers()
+        assert [w.is_alive() for w in workers] == [False]
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.kill()
+
+
 # ---------------------------------------------------- preemption of a group
 def _start_group(work_dir, max_iters, workers):
     """tools/train.py as its own process group (as a SLURM step or a shell

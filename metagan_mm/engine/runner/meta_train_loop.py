@@ -174,14 +174,22 @@ class MetaIterBasedTrainLoop(IterBasedTrainLoop):
 
         They ignore ``SIGTERM``, which is how ``multiprocessing`` ends
         daemon workers at interpreter exit, so they must not outlive the
-        loop: torch's own shutdown tells them to finish and joins them.
+        loop: torch's own shutdown tells them to finish and joins them.  A
+        worker that has not finished by then (torch's last resort,
+        ``terminate()``, is the ``SIGTERM`` it ignores) is killed, or the
+        process would wait for it forever at exit.
         """
         iterator = self.dataloader_iterator
         iterator = getattr(iterator, 'iterator', iterator)  # _SkipIterator
         loader_iter = getattr(iterator, '_iterator', None)  # mmengine's
         shutdown = getattr(loader_iter, '_shutdown_workers', None)
-        if shutdown is not None:
-            shutdown()
+        if shutdown is None:
+            return
+        shutdown()
+        for worker in getattr(loader_iter, '_workers', []):
+            if worker.is_alive():
+                worker.kill()
+                worker.join()
 
     def _catch_preemption(self) -> Dict[int, Any]:
         """Install the handlers (main thread only); return the old ones."""
