@@ -57,17 +57,3 @@ def pytest_collection_finish(session):
     ``gc.collect()`` on every build, and a full collection over that heap
     takes about a second."""
     gc.freeze()
-
-
-def pytest_sessionfinish(session, exitstatus):
-    """Kill data-loader workers that in-process runs left alive.
-
-    Workers that ignore SIGTERM (see ``WorkersIgnorePreemption``) and were
-    not shut down by their loader kept the interpreter waiting for them at
-    exit: the whole suite passed, then hung.  Which loader leaves them is
-    not found yet (the tutorial test's, in the whole suite only).
-    """
-    import multiprocessing
-    for child in multiprocessing.active_children():
-        child.kill()
-        child.join(5)
