@@ -136,6 +136,7 @@ def test_test_run_writes_the_grid_of_the_tested_checkpoint(
             },
             checkpoint=trained['ckpt'])
         runner.test()
+        assert isinstance(runner._train_loop, dict)  # nor its loader built
         path = work / 'samples' / f'fewshot_test_steps{steps}.png'
         grids[steps] = np.asarray(Image.open(path))
         # the config's hook: 4 classes x (support row + 8 generations)

@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -230,6 +231,38 @@ def test_second_signal_ends_the_process_at_once():
     assert proc.returncode == -signal.SIGUSR1
 
 
+def _loader_worker(running, ready):
+    from metagan_mm.engine.runner.meta_train_loop import \
+        WorkersIgnorePreemption
+    WorkersIgnorePreemption(None, running)(0)
+    ready.set()
+    time.sleep(60)
+
+
+@pytest.mark.parametrize('signum', [signal.SIGTERM, signal.SIGUSR1])
+def test_loader_workers_ignore_preemption_only_while_the_loop_runs(signum):
+    """A worker ignoring SIGTERM outside a run made the process wait for it
+    forever at exit (the test suite hung after passing): multiprocessing
+    ends daemon workers with SIGTERM."""
+    ctx = mp.get_context('fork')
+    running, ready = ctx.RawValue('b', 1), ctx.Event()
+    worker = ctx.Process(
+        target=_loader_worker, args=(running, ready), daemon=True)
+    worker.start()
+    try:
+        assert ready.wait(30)
+        os.kill(worker.pid, signum)
+        worker.join(1)
+        assert worker.is_alive()  # the loop runs: ignored
+        running.value = 0
+        os.kill(worker.pid, signum)
+        worker.join(30)
+        assert worker.exitcode == -signum
+    finally:
+        if worker.is_alive():
+            worker.kill()
+
+
 class _StuckAfterFirst(torch.utils.data.Dataset):
     """Item 0 at once; every later item never comes (a worker that cannot
     finish when asked to)."""
@@ -239,26 +272,25 @@ class _StuckAfterFirst(torch.utils.data.Dataset):
 
     def __getitem__(self, index):
         if index > 0:
-            import time
             time.sleep(3600)
         return torch.zeros(1)
 
 
 @pytest.mark.slow
 def test_a_stuck_loader_worker_does_not_outlive_the_loop():
-    """The train loader's workers ignore SIGTERM, torch's last resort for a
-    worker that does not finish; without a kill, the process waited for it
-    forever at exit (the test suite hung after passing)."""
+    """After the run, torch's last resort for a worker that does not finish
+    (``terminate()``, a SIGTERM) works: the workers no longer ignore it."""
     from mmengine.runner.loops import _InfiniteDataloaderIterator
 
     from metagan_mm.engine.runner import MetaIterBasedTrainLoop
     from metagan_mm.engine.runner.meta_train_loop import \
         WorkersIgnorePreemption
+    loop = MetaIterBasedTrainLoop.__new__(MetaIterBasedTrainLoop)
+    loop.running = mp.RawValue('b', 0)  # as run() leaves it
     loader = torch.utils.data.DataLoader(
         _StuckAfterFirst(),
         num_workers=1,
-        worker_init_fn=WorkersIgnorePreemption(None))
-    loop = MetaIterBasedTrainLoop.__new__(MetaIterBasedTrainLoop)
+        worker_init_fn=WorkersIgnorePreemption(None, loop.running))
     loop.dataloader_iterator = _InfiniteDataloaderIterator(loader)
     next(loop.dataloader_iterator)
     workers = list(loop.dataloader_iterator._iterator._workers)
@@ -269,6 +301,26 @@ def test_a_stuck_loader_worker_does_not_outlive_the_loop():
         for worker in workers:
             if worker.is_alive():
                 worker.kill()
+
+
+@pytest.mark.slow
+def test_a_train_loop_built_but_not_run_lets_the_process_exit(tmp_path):
+    """``runner.iter`` in a test run builds the train loop, whose loader
+    starts its workers at once; the process then hung at exit."""
+    script = (
+        'import sys; '
+        'from metagan_mm.utils.runner_setup import build_runner; '
+        f'r = build_runner({CONFIG!r}, work_dir=sys.argv[1], cfg_options='
+        '{"train_dataloader.num_workers": 2, '
+        '"train_dataloader.persistent_workers": True}); '
+        'assert r.train_loop.dataloader.num_workers == 2; print("built")')
+    proc = subprocess.run([sys.executable, '-c', script, str(tmp_path)],
+                          capture_output=True,
+                          text=True,
+                          cwd=REPO_ROOT,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert 'built' in proc.stdout
 
 
 # ---------------------------------------------------- preemption of a group

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
+from mmengine.runner import BaseLoop
 from PIL import Image
 from torchvision.utils import make_grid
 
@@ -158,8 +159,11 @@ class FewShotVisualizationHook(Hook):
             model = runner.model.module if is_model_wrapper(
                 runner.model) else runner.model
             steps = model.inner_loop.cfg.steps
+        # runner.iter would build the train loop (and start its loader's
+        # workers) in a test run; mmengine's LoggerHook avoids it the same way
+        train_loop = runner._train_loop
         self._visualize(
             runner,
-            runner.iter,
+            train_loop.iter if isinstance(train_loop, BaseLoop) else 0,
             name=f'fewshot_test_steps{steps}.png',
             steps=steps)

@@ -1,5 +1,7 @@
 """Meta-training loop: mmengine's iteration loop with a cheap, exact resume
 and a clean stop on preemption signals."""
+import functools
+import multiprocessing
 import os
 import os.path as osp
 import signal
@@ -34,28 +36,52 @@ def _preemption_signals() -> list:
 
 class WorkersIgnorePreemption:
     """A data-loader ``worker_init_fn`` that makes the worker ignore the
-    preemption signals, then runs the loader's own ``worker_init_fn``.
+    preemption signals while the loop runs, then runs the loader's own
+    ``worker_init_fn``.
 
     Schedulers and Ctrl-C signal the whole process group.  Workers that died
-    of the signal would make torch's child handler raise in the main process
-    (inside the checkpoint save); ignoring it, they serve the batches the
-    main process still needs and end with it.
+    of the signal would make torch raise in the main process (inside the
+    checkpoint save); ignoring it, they serve the batches the main process
+    still needs.
 
-    Since they ignore ``SIGTERM`` too, the loop shuts them down itself when
-    it ends (:meth:`MetaIterBasedTrainLoop._end_workers`).
+    Outside :meth:`MetaIterBasedTrainLoop.run` (a loop built but never run,
+    or after it ended) a signal has its usual effect: ``multiprocessing``
+    ends daemon workers at interpreter exit with ``SIGTERM``, and torch
+    ends a worker that does not finish the same way; a worker ignoring it
+    would make the process wait for it forever.
 
     Args:
         init_fn (callable, optional): The loader's ``worker_init_fn``.
+        running (ctypes.c_byte): A shared flag
+            (``multiprocessing.RawValue``), true while the loop runs.
     """
 
-    def __init__(self, init_fn: Optional[Callable[[int], Any]]) -> None:
+    def __init__(self, init_fn: Optional[Callable[[int], Any]],
+                 running: Any) -> None:
         self.init_fn = init_fn
+        self.running = running
 
     def __call__(self, worker_id: int) -> None:
         for signum in _preemption_signals():
-            signal.signal(signum, signal.SIG_IGN)
+            signal.signal(
+                signum,
+                functools.partial(_ignore_while_running, self.running,
+                                  signal.getsignal(signum)))
         if self.init_fn is not None:
             self.init_fn(worker_id)
+
+
+def _ignore_while_running(running: Any, previous: Any, signum: int,
+                          frame: Any) -> None:
+    """A worker's signal handler: nothing while the loop runs, else what
+    the worker did before (:class:`WorkersIgnorePreemption`)."""
+    if running.value:
+        return
+    if callable(previous):
+        previous(signum, frame)
+    elif previous != signal.SIG_IGN:  # SIG_DFL, or None: not set by Python
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
 
 
 class _SkipIterator:
@@ -98,10 +124,10 @@ class MetaIterBasedTrainLoop(IterBasedTrainLoop):
     the current meta-iteration, saves a checkpoint through the config's
     ``CheckpointHook`` (unless it just saved one), logs one line naming the
     checkpoint and the command that resumes, and stops; ``tools/train.py``
-    then exits with ``128 + signal``.  Data-loader workers ignore these signals
-    (:class:`WorkersIgnorePreemption`).  All ranks agree on the flag after
-    every meta-iteration, so they stop at the same one.  A second signal of
-    the same kind ends the process at once.
+    then exits with ``128 + signal``.  While the loop runs, data-loader
+    workers ignore these signals (:class:`WorkersIgnorePreemption`).  All
+    ranks agree on the flag after every meta-iteration, so they stop at the
+    same one.  A second signal of the same kind ends the process at once.
     """
 
     #: The signal that stopped training, if one did.
@@ -116,9 +142,11 @@ class MetaIterBasedTrainLoop(IterBasedTrainLoop):
                 seed=runner.seed,
                 diff_rank_seed=runner._randomness_cfg.get(
                     'diff_rank_seed', False))
+        #: True while :meth:`run` runs: the workers ignore preemption then.
+        self.running = multiprocessing.RawValue('b', 0)
         if dataloader.num_workers > 0:
             dataloader.worker_init_fn = WorkersIgnorePreemption(
-                dataloader.worker_init_fn)
+                dataloader.worker_init_fn, self.running)
         super().__init__(runner, dataloader, *args, **kwargs)
 
     def _sampler(self) -> Optional[Any]:
@@ -144,9 +172,11 @@ class MetaIterBasedTrainLoop(IterBasedTrainLoop):
             self.dataloader_iterator = _SkipIterator(
                 _InfiniteDataloaderIterator(self.dataloader), self._iter)
         previous = self._catch_preemption()
+        self.running.value = 1
         try:
             super().run()
         finally:
+            self.running.value = 0
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
             self._end_workers()
@@ -170,26 +200,16 @@ class MetaIterBasedTrainLoop(IterBasedTrainLoop):
 
     # ------------------------------------------------------------ preemption
     def _end_workers(self) -> None:
-        """Shut the data-loader workers down now, however the run ended.
-
-        They ignore ``SIGTERM``, which is how ``multiprocessing`` ends
-        daemon workers at interpreter exit, so they must not outlive the
-        loop: torch's own shutdown tells them to finish and joins them.  A
-        worker that has not finished by then (torch's last resort,
-        ``terminate()``, is the ``SIGTERM`` it ignores) is killed, or the
-        process would wait for it forever at exit.
-        """
+        """Shut the data-loader workers down when the run ends, however it
+        ended, as torch does when the iterator is deleted: at interpreter
+        exit ``multiprocessing`` would kill them instead, and torch's child
+        handler would raise in the main process."""
         iterator = self.dataloader_iterator
         iterator = getattr(iterator, 'iterator', iterator)  # _SkipIterator
         loader_iter = getattr(iterator, '_iterator', None)  # mmengine's
         shutdown = getattr(loader_iter, '_shutdown_workers', None)
-        if shutdown is None:
-            return
-        shutdown()
-        for worker in getattr(loader_iter, '_workers', []):
-            if worker.is_alive():
-                worker.kill()
-                worker.join()
+        if shutdown is not None:
+            shutdown()
 
     def _catch_preemption(self) -> Dict[int, Any]:
         """Install the handlers (main thread only); return the old ones."""
