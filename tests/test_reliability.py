@@ -314,7 +314,8 @@ def test_a_train_loop_built_but_not_run_lets_the_process_exit(tmp_path):
         '{"train_dataloader.num_workers": 2, '
         '"train_dataloader.persistent_workers": True}); '
         'assert r.train_loop.dataloader.num_workers == 2; print("built")')
-    proc = subprocess.run([sys.executable, '-c', script, str(tmp_path)],
+    proc = subprocess.run([sys.executable, '-c', script,
+                           str(tmp_path)],
                           capture_output=True,
                           text=True,
                           cwd=REPO_ROOT,
