@@ -2,7 +2,8 @@
 
     python benchmarks/bench_fewshot_results.py [--data {omniglot,glyphs}]
         [--iters N] [--num-samples M] [--jobs J] [--fnet-iters N]
-        [--work-dir DIR] [--out-dir benchmarks/results]
+        [--work-dir DIR] [--out-dir benchmarks/results] [--models ...]
+        [--reuse] [--merge] [--init-from CKPT] [--amp] [--seed S]
 
 Omniglot (``../shared/data/omniglot`` or ``$METAGAN_OMNIGLOT``): meta-train
 on Balinese, Greek, Japanese_(katakana) and Latin, evaluate on the unseen
@@ -73,6 +74,17 @@ ENCODER = {
     'model.encoder.base_channels': 16,
     'optim_wrapper.encoder.optimizer.lr': 5e-4
 }
+# LoFGAN's learning rate: at the common 5e-4 the 250-iteration run of plain
+# fusion collapsed (fidelity at chance)
+FUSION_LR = {
+    'optim_wrapper.generator.optimizer.lr': 1e-4,
+    'optim_wrapper.discriminator.optimizer.lr': 1e-4
+}
+FUSION_META = dict(
+    FUSION_LR, **{
+        'optim_wrapper.generator.optimizer.weight_decay': 0.0,
+        'optim_wrapper.discriminator.optimizer.weight_decay': 0.0
+    })
 # name -> (config relative to configs/ with {d}: data set, {r}/{m}: the
 # Reptile/MAML module and schedule fields, {cr}/{cm}: their conditioned
 # ones, {f}: the fusion model's, {t}: the module and 'test-only' of the
@@ -98,13 +110,24 @@ TRAINED = {
          'model.inner_loop.g_lr': 1e-3,
          'model.inner_loop.d_lr': 1e-3
      }), 'FAML (our small nets)'),
-    # LoFGAN's learning rate: at the common 5e-4 the 250-iteration run
-    # collapsed (fidelity at chance)
-    'fusion': ('fusion/fusion_{f}_{d}-32x32.py', {
-        'optim_wrapper.generator.optimizer.lr': 1e-4,
-        'optim_wrapper.discriminator.optimizer.lr': 1e-4
-    }, 'Plain fusion (LoFGAN baseline)'),
+    'fusion': ('fusion/fusion_{f}_{d}-32x32.py', FUSION_LR,
+               'Plain fusion (LoFGAN baseline)'),
+    # meta-learned fusion: the same nets, objective and outer Adam (without
+    # weight decay, which would shrink the meta-weights every step)
+    'reptile-fusion': ('fusion/fusion_{f}_{d}-32x32.py',
+                       dict(FUSION_META, **{'model.algorithm.type':
+                                            'Reptile'}), 'Reptile fusion'),
+    'fomaml-fusion': ('fusion/fusion_{f}_{d}-32x32.py',
+                      dict(
+                          FUSION_META, **{
+                              'model.algorithm.type': 'MAML',
+                              'model.algorithm.num_support': 4,
+                              'model.algorithm.first_order': True,
+                              'train_dataloader.dataset.num_query': 4
+                          }), 'MAML fusion, first order'),
 }
+#: The fusion models trained from ``--init-from`` when it is given.
+META_FUSION = ('reptile-fusion', 'fomaml-fusion')
 # name -> (config, checkpoint of which trained model (None: none), label,
 # adaptation steps)
 EVALUATED = {
@@ -123,7 +146,7 @@ EVALUATED = {
     'no-adaptation': ('baselines/no-adaptation_{t}_{d}-32x32.py', 'reptile',
                       'No adaptation (Reptile meta-model)', 0),
 }
-for _name in ('cond-reptile', 'cond-fomaml', 'faml', 'fusion'):
+for _name in ('cond-reptile', 'cond-fomaml', 'faml', 'fusion') + META_FUSION:
     for _steps in (0, STEPS, 20):
         EVALUATED[f'{_name}-{_steps}'] = (TRAINED[_name][0], _name,
                                           f'{TRAINED[_name][2]}, {_steps} '
@@ -204,7 +227,8 @@ def eval_worker(spec_path: str) -> None:
         spec['config'],
         work_dir=spec['work_dir'],
         cfg_options=spec['options'],
-        checkpoint=spec['checkpoint'])
+        checkpoint=spec['checkpoint'],
+        amp=spec['amp'])
     model = runner.model.module if is_model_wrapper(runner.model) \
         else runner.model
     stats = {'seconds': 0.0, 'classes': 0, 'first': None}
@@ -290,6 +314,11 @@ def table(results: Dict[str, dict], train_times: Dict[str, float],
         'LocalFusionGenerator and ClassHeadResNetDiscriminator at '
         'base_channels=16; its 5/20-step rows adapt copies of G and D on the '
         'K shots with the inner loop (Adam 1e-4, no class term). '
+        'Meta-learned fusion (Reptile; first-order MAML on 4 support + 4 '
+        f'query images): the same nets and objective, {args.iters} '
+        f'meta-iterations of {TASKS_PER_ITER} tasks, {STEPS} inner Adam '
+        'steps (1e-4) per task, outer Adam 1e-4 without weight decay' +
+        (f', starting from {args.init_from}' if args.init_from else '') + '. '
         f'Data: {args.data}, K=4, 32x32, {n_cls} unseen classes, '
         f'{args.num_samples} generations per class. CPU, '
         f'{args.jobs} processes x 1 torch thread; train min is wall time '
@@ -344,6 +373,22 @@ def main(argv=None) -> int:
         help='add the rows of --models to those of <out-dir>/<data>_'
         'results.json (an earlier run with the same --iters) instead of '
         'replacing the table')
+    parser.add_argument(
+        '--init-from',
+        help='a checkpoint of the fusion nets (e.g. plain fusion\'s '
+        'iter_N.pth) that the meta-learned fusion models '
+        f'({", ".join(META_FUSION)}) start from (load_from) instead of '
+        'fresh weights')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='train and adapt every model with --amp (the inner loop '
+        'under autocast: bf16 on the CPU)')
+    parser.add_argument(
+        '--seed',
+        type=int,
+        default=0,
+        help='randomness.seed of every training run (run-to-run scatter)')
     parser.add_argument('--worker-eval', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker_eval:
@@ -380,11 +425,14 @@ def main(argv=None) -> int:
             with open(done) as f:
                 return float(f.read())
         opts = dict(common_options(args.iters), **extra)
+        if args.init_from and name in META_FUSION:
+            opts['load_from'] = osp.abspath(args.init_from)
+        opts['randomness.seed'] = args.seed
         cmd = [
             py, 'tools/train.py',
             osp.join('configs', config_name(cfg, args.data)), '--work-dir',
-            osp.join(wd, name), '--cfg-options'
-        ] + as_cli(opts)
+            osp.join(wd, name)
+        ] + ['--amp'] * args.amp + ['--cfg-options'] + as_cli(opts)
         secs = run(cmd, osp.join(wd, f'train_{name}.log'), env)
         print(
             f'[{time.time() - t0:6.0f}s] trained {name} in {secs:.0f}s',
@@ -444,6 +492,7 @@ def main(argv=None) -> int:
             work_dir=osp.join(wd, f'eval_{name}'),
             options=opts,
             checkpoint=ckpt,
+            amp=args.amp,
             grid=osp.join(args.out_dir, f'{args.data}_{name}.png'),
             result=osp.join(wd, f'eval_{name}.json'))
         if args.reuse and osp.exists(
@@ -490,7 +539,11 @@ def main(argv=None) -> int:
         f.write(f'# Few-shot results ({args.data})\n\n'
                 'Made by `benchmarks/bench_fewshot_results.py '
                 f'--data {args.data} --iters {args.iters} --num-samples '
-                f'{args.num_samples}`.\n\n' + text)
+                f'{args.num_samples}' +
+                (f' --init-from {args.init_from}' if args.init_from else '') +
+                ' --amp' * args.amp +
+                (f' --seed {args.seed}' if args.seed else '') + '`.\n\n' +
+                text)
     with open(summary, 'w') as f:
         json.dump(
             dict(results=results, train_seconds=train_times, iters=args.iters),
