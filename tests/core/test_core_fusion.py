@@ -150,17 +150,25 @@ def fusion_loop(mode, steps=1):
         objective=FusionObjective(r1=0.1))
 
 
-@pytest.mark.parametrize('algorithm', ['Pooled', 'Reptile'])
+@pytest.mark.parametrize(
+    'algorithm', [
+        dict(type='Pooled'),
+        dict(type='Reptile'),
+        dict(type='MAML', num_support=2, first_order=True),
+        dict(type='MAML', num_support=2, first_order=False),
+        dict(type='MetaSGD', num_support=2, first_order=False)
+    ],
+    ids=['pooled', 'reptile', 'maml-fo', 'maml-so', 'meta-sgd'])
 def test_fusion_objective_vmapped_equals_looped(algorithm):
-    """Plain (Pooled) and meta-learned (Reptile) fusion: a vmapped
-    meta-batch gives the looped one's gradients."""
+    """Plain fusion (Pooled) and every meta-learner on the fusion nets:
+    a vmapped meta-batch gives the looped one's gradients."""
     from metagan_mm.core import (Task, build_algorithm, draw_randomness,
                                  meta_gradients)
     tasks = Task(torch.rand(3, 3, 1, 32, 32) * 2 - 1, torch.tensor([0, 4, 2]))
     results = []
     for mode in ('vmap', 'loop'):
         inner = fusion_loop(mode)
-        alg = build_algorithm(dict(type=algorithm), inner)
+        alg = build_algorithm(dict(algorithm), inner)
         rand = draw_randomness(alg, inner, 3, 3,
                                torch.Generator().manual_seed(1))
         results.append(meta_gradients(alg, inner, tasks, rand))
