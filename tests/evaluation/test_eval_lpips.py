@@ -173,3 +173,23 @@ def test_metric_means_all_pairs_per_class_then_classes(files, net):
     assert value == pytest.approx(np.mean(per_class), rel=1e-5)
     assert value != pytest.approx(
         (6 * per_class[0] + 3 * per_class[1]) / 9, rel=1e-3)
+
+
+@pytest.mark.gpu
+def test_metric_on_cuda_equals_cpu(files):
+    torch.manual_seed(3)
+    fake = torch.rand(5, 3, 128, 128) * 2 - 1
+    values = []
+    for device in ('cpu', 'cuda'):
+        metric = METRICS.build(
+            dict(
+                type='FewShotLPIPS',
+                feature_net=dict(
+                    type='LPIPSVGG',
+                    vgg_weights=files[0],
+                    lin_weights=files[1]),
+                lofgan_rescale=True,
+                device=device))
+        metric.process({}, [dict(class_idx=0, fake=fake, real=fake[:1])])
+        values.append(metric.evaluate(1)['fewshot/lpips'])
+    assert values[1] == pytest.approx(values[0], rel=1e-3)
