@@ -2,6 +2,7 @@
 OpenMMLab glue."""
 from typing import Optional, Tuple
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -11,6 +12,9 @@ from metagan_mm.core.objective import G
 from metagan_mm.core.params import functional_call
 from metagan_mm.registry import MODELS
 from .meta_gan import MetaGAN
+
+#: Seeds the shot sets' draw apart from the other uses of a seed.
+SHOT_SETS_STREAM = 0x5E75
 
 for _cls in FUSION_ARCHITECTURES + (FusionObjective, ):
     MODELS.register_module(module=_cls)
@@ -117,8 +121,8 @@ class FusionGAN(MetaGAN):
         All ``K`` support images for every generation, or, with
         ``fewshot_shots`` below ``K``, a random set of ``fewshot_shots`` of
         them per generation, drawn with replacement (LoFGAN's
-        ``np.random.choice``) from a CPU generator seeded with
-        ``seed + 2``.
+        ``np.random.choice``) from ``np.random.default_rng([seed,
+        SHOT_SETS_STREAM])``, a stream apart from the fusion noise's.
 
         Args:
             support (Tensor): ``[K, C, H, W]`` images.
@@ -131,10 +135,9 @@ class FusionGAN(MetaGAN):
         pool = support.shape[0]
         if self.fewshot_shots is None or self.fewshot_shots >= pool:
             return support[None].expand(num, *support.shape)
-        index = torch.randint(
-            pool, (num, self.fewshot_shots),
-            generator=torch.Generator().manual_seed(seed + 2))
-        return support[index.to(support.device)]
+        rng = np.random.default_rng([seed, SHOT_SETS_STREAM])
+        index = rng.integers(pool, size=(num, self.fewshot_shots))
+        return support[torch.from_numpy(index).to(support.device)]
 
     @torch.no_grad()
     def generate_adapted(self,
