@@ -142,6 +142,17 @@ def test_lofgan_inputs_quantise_resize_and_rescale():
     assert torch.equal(small, pixels[..., :32, :32] / 127.5 - 1)
 
 
+def test_lofgan_resize_matches_cv2_within_one_level():
+    cv2 = pytest.importorskip('cv2')
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (128, 128, 3), dtype=np.uint8)
+    theirs = cv2.resize(img, (32, 32)).astype(np.float64)  # LoFGAN's call
+    x = torch.from_numpy(img).permute(2, 0, 1)[None].float() / 127.5 - 1
+    ours = (lofgan_lpips_inputs(x, 32, False)[0].permute(1, 2, 0).double() +
+            1) * 127.5
+    assert np.abs(ours.numpy() - theirs).max() <= 1.0 + 1e-4
+
+
 def test_metric_means_all_pairs_per_class_then_classes(files, net):
     torch.manual_seed(2)
     metric = METRICS.build(
