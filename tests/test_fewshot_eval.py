@@ -244,6 +244,24 @@ def test_fewshot_loops_report_their_length_to_mmagic_timer_hook():
     assert loop.total_length == 10
 
 
+def test_visualization_hook_defaults_to_the_test_data_set():
+    from types import SimpleNamespace
+
+    from mmengine.config import Config
+
+    from metagan_mm.engine.hooks import FewShotVisualizationHook
+    hook = FewShotVisualizationHook()
+    with pytest.raises(
+            ValueError,
+            match='no dataset given and the config '
+            'has no test_dataloader.dataset'):
+        hook.before_run(SimpleNamespace(cfg=Config()))
+    pool = dict(type='EpisodicDataset', mode='eval', k_shot=10)
+    hook.before_run(
+        SimpleNamespace(cfg=Config(dict(test_dataloader=dict(dataset=pool)))))
+    assert hook.dataset_cfg == pool
+
+
 def _metrics(log):
     line = [ln for ln in log.splitlines() if 'Iter(test)' in ln][-1]
     pairs = line.split('Iter(test)')[1].split()[1:]

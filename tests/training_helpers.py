@@ -103,6 +103,28 @@ def write_flowers(root, classes=6, images=5, size=64):
     np.save(root / 'flower_c8189_s128_data_rgb.npy', array)
 
 
+def write_lpips_files(folder):
+    """Random VGG16 and LPIPS v0.1 linear-layer files in the real layouts
+    (torchvision's ``features.*`` keys, lpips's ``linN.model.1.weight``)."""
+    from torchvision.models.vgg import cfgs, make_layers
+
+    from metagan_mm.evaluation.feature_nets.lpips_vgg import CHANNELS
+    torch.manual_seed(0)
+    features = make_layers(cfgs['D'])
+    vgg = str(folder / 'vgg16-397923af.pth')
+    torch.save({
+        f'features.{k}': v
+        for k, v in features.state_dict().items()
+    }, vgg)
+    lin = str(folder / 'vgg.pth')
+    torch.save(
+        {
+            f'lin{i}.model.1.weight': torch.rand(1, c, 1, 1)
+            for i, c in enumerate(CHANNELS)
+        }, lin)
+    return vgg, lin
+
+
 def train_in_process(config, work_dir, cfg_options):
     """Build the runner as tools/train.py does and train.
 

@@ -12,7 +12,7 @@ from .errors import DataConfigError
 
 @DATASETS.register_module()
 class NpyClassDataset(ClassImageDataset):
-    """Classes stored as one uint8 array ``[classes, per_class, H, W, C]``.
+    """Classes stored as one array ``[classes, per_class, H, W, C]``.
 
     This is the format of LoFGAN/F2GAN/DAWSON (e.g.
     ``flower_c8189_s128_data_rgb.npy``). The array is memory-mapped
@@ -23,7 +23,9 @@ class NpyClassDataset(ClassImageDataset):
     ``split=dict(first_n=N)`` (first N classes ``train``, the rest
     ``test``). Entries carry ``img`` (``HxWxC`` uint8, channel order as
     stored -- LoFGAN's RGB arrays are RGB), so the pipeline starts without a
-    loading transform.
+    loading transform. The array holds uint8 ``0..255`` or floats in
+    ``[0, 1]`` (LoFGAN's VGGFace array); each float image is read as
+    ``round(x * 255)`` and refused if it leaves ``[0, 1]``.
 
     Args:
         data_root (str): The ``.npy`` file, or a folder holding ``npy_file``.
@@ -75,11 +77,12 @@ class NpyClassDataset(ClassImageDataset):
                     f'{arr.shape}; expected [classes, images_per_class, H, W,'
                     ' C] with C in (1, 3, 4) (or 4-D grayscale). Fix: '
                     'reshape/transpose the array (channels last).')
-            if arr.dtype != np.uint8:
+            if arr.dtype != np.uint8 and not np.issubdtype(
+                    arr.dtype, np.floating):
                 raise DataConfigError(
                     f'NpyClassDataset: {self.npy_path!r} has dtype '
-                    f'{arr.dtype}; expected uint8 0..255. Fix: save '
-                    '(x * 255).round().astype(np.uint8) for [0, 1] floats.')
+                    f'{arr.dtype}; expected uint8 0..255 or floats in [0, 1].'
+                    ' Fix: save x.astype(np.uint8) for 0..255 integers.')
             self._array = arr
         return self._array
 
@@ -101,5 +104,15 @@ class NpyClassDataset(ClassImageDataset):
 
     def _materialize(self, info: dict) -> dict:
         c, i = info['array_index']
-        info['img'] = np.array(self.array[c, i])
+        img = np.array(self.array[c, i])
+        if img.dtype != np.uint8:
+            if not (img.min() >= 0 and img.max() <= 1):
+                raise DataConfigError(
+                    f'NpyClassDataset: image {i} of class {c} in '
+                    f'{self.npy_path!r} has {img.dtype} values in '
+                    f'[{img.min()}, {img.max()}]; float arrays must hold '
+                    '[0, 1]. Fix: save x.round().astype(np.uint8) for '
+                    '0..255 floats.')
+            img = (img * 255).round().astype(np.uint8)
+        info['img'] = img
         return info

@@ -2,6 +2,7 @@
 OpenMMLab glue."""
 from typing import Optional, Tuple
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -11,6 +12,9 @@ from metagan_mm.core.objective import G
 from metagan_mm.core.params import functional_call
 from metagan_mm.registry import MODELS
 from .meta_gan import MetaGAN
+
+#: Seeds the shot sets' draw apart from the other uses of a seed.
+SHOT_SETS_STREAM = 0x5E75
 
 for _cls in FUSION_ARCHITECTURES + (FusionObjective, ):
     MODELS.register_module(module=_cls)
@@ -43,6 +47,12 @@ class FusionGAN(MetaGAN):
         objective (dict): Default ``FusionObjective`` (LoFGAN's weights).
         fewshot_steps (int): Adaptation steps of few-shot generation when
             none are given (0: fuse the shots with the trained weights).
+        fewshot_shots (int, optional): Shots per generation. When given and
+            the support holds more images (a pool), each generation fuses
+            its own random set of this many pool images, drawn with
+            replacement as LoFGAN's evaluation (``main_metric.py``) draws
+            them; adaptation (``steps > 0``) uses the whole pool. Default:
+            every generation fuses all the support images.
         **kwargs: :class:`~metagan_mm.models.MetaGAN` arguments
             (``data_preprocessor``, ``inner_loop``, ``seed``...).
     """
@@ -53,6 +63,7 @@ class FusionGAN(MetaGAN):
                  algorithm: Optional[dict] = None,
                  objective: Optional[dict] = None,
                  fewshot_steps: int = 0,
+                 fewshot_shots: Optional[int] = None,
                  **kwargs) -> None:
         super().__init__(
             generator,
@@ -60,7 +71,11 @@ class FusionGAN(MetaGAN):
             algorithm=algorithm or dict(type='Pooled'),
             objective=objective or dict(type='FusionObjective'),
             **kwargs)
+        if fewshot_shots is not None and int(fewshot_shots) < 1:
+            raise ValueError(
+                f'fewshot_shots must be at least 1, got {fewshot_shots}.')
         self.fewshot_steps = fewshot_steps
+        self.fewshot_shots = fewshot_shots
 
     def check_networks(self) -> None:
         """Fusion networks whose image shapes agree."""
@@ -100,6 +115,30 @@ class FusionGAN(MetaGAN):
                 'of the training split.')
         return labels
 
+    def shot_sets(self, support: Tensor, num: int, seed: int = 0) -> Tensor:
+        """The shots of each of ``num`` generations, ``[num, K', C, H, W]``.
+
+        All ``K`` support images for every generation, or, with
+        ``fewshot_shots`` below ``K``, a random set of ``fewshot_shots`` of
+        them per generation, drawn with replacement (LoFGAN's
+        ``np.random.choice``) from ``np.random.default_rng([seed,
+        SHOT_SETS_STREAM])``, a stream apart from the fusion noise's.
+
+        Args:
+            support (Tensor): ``[K, C, H, W]`` images.
+            num (int): Generations.
+            seed (int): Seed of the draw.
+
+        Returns:
+            Tensor: The shots of each generation.
+        """
+        pool = support.shape[0]
+        if self.fewshot_shots is None or self.fewshot_shots >= pool:
+            return support[None].expand(num, *support.shape)
+        rng = np.random.default_rng([seed, SHOT_SETS_STREAM])
+        index = rng.integers(pool, size=(num, self.fewshot_shots))
+        return support[torch.from_numpy(index).to(support.device)]
+
     @torch.no_grad()
     def generate_adapted(self,
                          support: Tensor,
@@ -110,7 +149,9 @@ class FusionGAN(MetaGAN):
 
         Each generation has its own base shot, coefficients and fused
         positions (seeded by ``seed``); with ``K = 1`` every generation is
-        the generator's reconstruction of the one shot.
+        the generator's reconstruction of the one shot. With
+        ``fewshot_shots`` smaller than K, each generation fuses its own
+        random ``fewshot_shots`` of the K images (seeded by ``seed``).
 
         Args:
             support (Tensor): ``[K, C, H, W]`` normalised shots.
@@ -129,10 +170,10 @@ class FusionGAN(MetaGAN):
         steps = self.fewshot_steps if steps is None else steps
         support = support.to(self.device)
         params, buffers = self.adapt(support, steps, seed)
+        shots = self.shot_sets(support, num, seed)
         noise = self.generator.sample_noise(
-            num, support.shape[0],
+            num, shots.shape[1],
             torch.Generator().manual_seed(seed + 1), self.device)
-        shots = support[None].expand(num, *support.shape)
         was_training = self.generator.training
         self.generator.eval()
         try:

@@ -154,11 +154,26 @@ def test_npy_grayscale_4d_and_bad_dtype(tmp_path):
     assert ds.get_data_info(3)['img'].shape == (5, 5, 1)
     np.testing.assert_array_equal(
         ds.get_data_info(3)['img'][..., 0], gray[1, 1])
-    np.save(tmp_path / 'f.npy', gray.astype(np.float32))
-    with pytest.raises(DataConfigError, match='dtype float32.*uint8'):
-        NpyClassDataset(str(tmp_path / 'f.npy'))
+    np.save(tmp_path / 'i.npy', gray.astype(np.int32))
+    with pytest.raises(DataConfigError, match='dtype int32.*uint8'):
+        NpyClassDataset(str(tmp_path / 'i.npy'))
     with pytest.raises(DataRootError, match='does not exist'):
         NpyClassDataset(str(tmp_path / 'missing.npy'))
+
+
+def test_npy_float_array_is_read_as_0_1(tmp_path):
+    # LoFGAN's VGGFace array holds floats in [0, 1]
+    rng = np.random.default_rng(0)
+    arr = rng.random((2, 3, 4, 4, 3), dtype=np.float32)
+    arr[1, 2, 0, 0] = [0.0, 1.0, 0.5]
+    np.save(tmp_path / 'f.npy', arr)
+    img = NpyClassDataset(str(tmp_path / 'f.npy')).get_data_info(5)['img']
+    assert img.dtype == np.uint8
+    np.testing.assert_array_equal(img, np.round(arr[1, 2] * 255))
+    np.testing.assert_array_equal(img[0, 0], [0, 255, 128])
+    np.save(tmp_path / 'g.npy', arr * 255)
+    with pytest.raises(DataConfigError, match=r'image 0 of class 0.*\[0, 1\]'):
+        NpyClassDataset(str(tmp_path / 'g.npy')).get_data_info(0)
 
 
 # ------------------------------------------------------------------- IDX

@@ -58,7 +58,9 @@ class FewShotVisualizationHook(Hook):
     test loop's ``steps``, to ``samples/fewshot_test_steps{S}.png``.
 
     Args:
-        dataset (dict): Config of the evaluation-mode episodic dataset.
+        dataset (dict, optional): Config of the evaluation-mode episodic
+            dataset. Default: the config's ``test_dataloader.dataset``
+            (read when the run starts).
         interval (int): Every ``interval`` iterations. Defaults to 1000.
         num_classes (int): Classes shown. Defaults to 4.
         num_samples (int): Generated images per class. Defaults to 8.
@@ -70,7 +72,7 @@ class FewShotVisualizationHook(Hook):
     priority = 'LOW'
 
     def __init__(self,
-                 dataset: Union[dict, object],
+                 dataset: Union[dict, object, None] = None,
                  interval: int = 1000,
                  num_classes: int = 4,
                  num_samples: int = 8,
@@ -87,6 +89,17 @@ class FewShotVisualizationHook(Hook):
         self._dataset = None
         self._last_iter = -1
         self.last_grid_path: Optional[str] = None
+
+    def before_run(self, runner) -> None:
+        """Take the test data set when no ``dataset`` was given."""
+        if self.dataset_cfg is None:
+            loader = runner.cfg.get('test_dataloader') or {}
+            if 'dataset' not in loader:
+                raise ValueError(
+                    'FewShotVisualizationHook: no dataset given and the '
+                    'config has no test_dataloader.dataset; set the hook\'s '
+                    "dataset to an EpisodicDataset(mode='eval') config.")
+            self.dataset_cfg = loader['dataset']
 
     @property
     def dataset(self):

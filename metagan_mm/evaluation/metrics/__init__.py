@@ -6,11 +6,13 @@ from .fewshot_diversity import FewShotDiversity
 from .fewshot_fid import FewShotFID
 from .fewshot_fidelity import FewShotFidelity
 from .fewshot_kid import FewShotKID
+from .fewshot_lpips import FewShotLPIPS
 from .fewshot_mmagic_metric import FewShotMMagicMetric
 from .fewshot_novelty import FewShotNovelty
 
 __all__ = [
     'FewShotFeatureMetric', 'build_feature_net', 'parse_class_item',
     'FewShotFID', 'FewShotKID', 'FewShotDiversity', 'FewShotFidelity',
-    'FewShotMMagicMetric', 'FewShotNovelty', 'ClassifierAccuracy'
+    'FewShotLPIPS', 'FewShotMMagicMetric', 'FewShotNovelty',
+    'ClassifierAccuracy'
 ]
