@@ -88,7 +88,7 @@ def ours_variant(size: int, d_channels: int):
     for net, key in (('generator', 'out'), ('discriminator', 'in')):
         cfg.model[net][f'{key}_scale'] = size
         cfg.model[net][f'{key}_channels'] = 3
-    cfg.model.discriminator.num_classes = CLASSES
+    cfg.model.num_classes = CLASSES
     cfg.model.discriminator.base_channels = d_channels
     model = MODELS.build(cfg.model)
     wrappers = build_optim_wrapper(model, cfg.optim_wrapper)

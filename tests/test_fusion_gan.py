@@ -140,11 +140,25 @@ def test_generate_tool_api_writes_k_shot_images(tmp_path):
     assert len(files) == 5 and files[-1].endswith('grid.png')
 
 
+def test_model_num_classes_sizes_the_class_head():
+    model = tiny_model()  # the config: model.num_classes=76
+    assert model.discriminator.num_classes == 76
+    assert model.discriminator.class_head.out_features == 76
+    cfg = Config.fromfile(CONFIG)
+    cfg.model.discriminator.num_classes = 50
+    with pytest.raises(
+            ValueError,
+            match='model.num_classes=76 but model.'
+            'discriminator.num_classes=50; set only one'):
+        MODELS.build(cfg.model)
+
+
 def test_labels_outside_the_class_head_are_named():
     model = tiny_model()
     from mmagic.structures import DataSample
     samples = [DataSample(metainfo=dict(class_idx=80, task_index=0))]
-    with pytest.raises(ValueError, match='num_classes=76'):
+    with pytest.raises(
+            ValueError, match='num_classes=76; set model.num_classes'):
         model._labels(samples)
     with pytest.raises(ValueError, match='class_idx'):
         model._labels([DataSample(metainfo=dict(task_index=0))])

@@ -41,7 +41,7 @@ def test_config_has_lofgan_protocol(config):
         assert dataset.npy_file == npy and dataset.split.first_n == seen
     assert train_set.k_shot == 3 and test_set.k_shot == pool
     assert cfg.train_dataloader.batch_size == (16 if pool == 30 else 8)
-    assert cfg.model.discriminator.num_classes == seen
+    assert cfg.model.num_classes == seen
     assert cfg.model.generator.base_channels == 32
     assert cfg.model.discriminator.base_channels == 64
     assert cfg.model.fewshot_shots == 3

@@ -10,9 +10,7 @@ _base_ = [
     '../_base_/datasets/glyphs_episodic_32x32.py'
 ]
 # 76 seen glyph classes (the seeded 80/20 class split)
-nets = dict(
-    _base_.nets, discriminator=dict(_base_.nets.discriminator, num_classes=76))
-model = dict(nets)
+model = dict(_base_.nets, num_classes=76)
 optim_wrapper = dict(
     generator=dict(optimizer=dict(lr=5e-4)),
     discriminator=dict(optimizer=dict(lr=5e-4)))

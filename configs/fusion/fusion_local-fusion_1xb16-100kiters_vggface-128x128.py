@@ -10,7 +10,4 @@ _base_ = [
     '../_base_/nets/local-fusion_128x128.py',
     '../_base_/datasets/vggface-npy_episodic_128x128.py'
 ]
-nets = dict(
-    _base_.nets,
-    discriminator=dict(_base_.nets.discriminator, num_classes=1802))
-model = dict(nets, fewshot_shots=3)
+model = dict(_base_.nets, num_classes=1802, fewshot_shots=3)

@@ -10,10 +10,7 @@ _base_ = [
     '../_base_/nets/local-fusion_32x32.py',
     '../_base_/datasets/omniglot_episodic_32x32.py'
 ]
-nets = dict(
-    _base_.nets,
-    discriminator=dict(_base_.nets.discriminator, num_classes=121))
-model = dict(nets)
+model = dict(_base_.nets, num_classes=121)
 train_cfg = dict(max_iters=100000)
 default_hooks = dict(checkpoint=dict(interval=1000))
 custom_hooks = [

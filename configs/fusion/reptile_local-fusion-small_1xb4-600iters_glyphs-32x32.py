@@ -8,9 +8,7 @@ _base_ = [
     '../_base_/datasets/glyphs_episodic_32x32.py'
 ]
 # 76 seen glyph classes (the seeded 80/20 class split)
-nets = dict(
-    _base_.nets, discriminator=dict(_base_.nets.discriminator, num_classes=76))
-model = dict(nets)
+model = dict(_base_.nets, num_classes=76)
 train_dataloader = dict(batch_size=4)
 train_cfg = dict(max_iters=600)
 default_hooks = dict(checkpoint=dict(interval=200))

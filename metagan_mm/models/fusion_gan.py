@@ -41,8 +41,10 @@ class FusionGAN(MetaGAN):
 
     Args:
         generator (dict): A ``LocalFusionGenerator`` config.
-        discriminator (dict): A ``ClassHeadResNetDiscriminator`` config
-            (``num_classes``: the seen classes of the training split).
+        discriminator (dict): A ``ClassHeadResNetDiscriminator`` config.
+        num_classes (int, optional): The seen classes of the training split:
+            the size of the discriminator's class head (its
+            ``num_classes``, which may be given there instead).
         algorithm (dict): A registered algorithm (default ``Pooled``).
         objective (dict): Default ``FusionObjective`` (LoFGAN's weights).
         fewshot_steps (int): Adaptation steps of few-shot generation when
@@ -60,11 +62,20 @@ class FusionGAN(MetaGAN):
     def __init__(self,
                  generator: dict,
                  discriminator: dict,
+                 num_classes: Optional[int] = None,
                  algorithm: Optional[dict] = None,
                  objective: Optional[dict] = None,
                  fewshot_steps: int = 0,
                  fewshot_shots: Optional[int] = None,
                  **kwargs) -> None:
+        if num_classes is not None:
+            given = discriminator.get('num_classes')
+            if given is not None and given != num_classes:
+                raise ValueError(
+                    f'model.num_classes={num_classes} but model.'
+                    f'discriminator.num_classes={given}; set only one, to '
+                    'the number of classes of the training split.')
+            discriminator = dict(discriminator, num_classes=num_classes)
         super().__init__(
             generator,
             discriminator,
@@ -111,7 +122,7 @@ class FusionGAN(MetaGAN):
             raise ValueError(
                 f'class_idx {int(labels.max())} is out of range for the '
                 f"discriminator's num_classes={classes}; set "
-                'model.discriminator.num_classes to the number of classes '
+                'model.num_classes to the number of classes '
                 'of the training split.')
         return labels
 

@@ -1,9 +1,9 @@
 # The local-fusion networks in the style of LoFGAN at 32x32, 1 channel, at
 # LoFGAN's widths: LocalFusionGenerator (an 8x8 fused map, half of its
 # positions fused; base_channels=32) and ClassHeadResNetDiscriminator
-# (adversarial and seen-class heads; base_channels=64). A leaf sets
-# discriminator.num_classes to its training split's class count and builds
-# its model as dict(_base_.nets, ...) over the fusion algorithm's model.
+# (adversarial and seen-class heads; base_channels=64). A leaf builds its
+# model as dict(_base_.nets, num_classes=N, ...) over the fusion algorithm's
+# model, N its training split's class count (the size of D's class head).
 nets = dict(
     data_preprocessor=dict(
         type='DataPreprocessor', mean=[127.5], std=[127.5], data_keys=None),
