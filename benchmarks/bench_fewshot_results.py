@@ -125,9 +125,21 @@ TRAINED = {
                               'model.algorithm.first_order': True,
                               'train_dataloader.dataset.num_query': 4
                           }), 'MAML fusion, first order'),
+    # the inner loop adapts as at test time: without the (seen) class label
+    'fomaml-fusion-nolabel':
+    ('fusion/fusion_{f}_{d}-32x32.py',
+     dict(
+         FUSION_META, **{
+             'model.algorithm.type': 'MAML',
+             'model.algorithm.num_support': 4,
+             'model.algorithm.first_order': True,
+             'model.algorithm.adapt_without_label': True,
+             'train_dataloader.dataset.num_query': 4
+         }), 'MAML fusion, first order, unlabelled inner '
+     'loop'),
 }
 #: The fusion models trained from ``--init-from`` when it is given.
-META_FUSION = ('reptile-fusion', 'fomaml-fusion')
+META_FUSION = ('reptile-fusion', 'fomaml-fusion', 'fomaml-fusion-nolabel')
 # name -> (config, checkpoint of which trained model (None: none), label,
 # adaptation steps)
 EVALUATED = {

@@ -180,3 +180,37 @@ def test_fusion_objective_vmapped_equals_looped(algorithm):
         for k, g in grads.items():
             torch.testing.assert_close(
                 vmapped.grads[module][k], g, atol=1e-5, rtol=1e-4)
+
+
+def test_maml_can_adapt_without_the_label_as_at_test_time():
+    """``adapt_without_label``: the inner loop sees the support set as an
+    unseen class (no class terms); the outer losses keep the label."""
+    from metagan_mm.core import Task, build_algorithm
+    inner = fusion_loop('loop')
+    task = Task(torch.rand(3, 1, 32, 32) * 2 - 1, torch.tensor(4))
+    outputs = {}
+    for flag in (False, True):
+        alg = build_algorithm(
+            dict(
+                type='MAML',
+                num_support=2,
+                first_order=True,
+                adapt_without_label=flag), inner)
+        rand = alg.randomness(inner, 3, torch.Generator().manual_seed(0))
+        outputs[flag] = alg.task(inner, task, rand).losses, rand
+    (labelled, _), (unlabelled, rand) = outputs[False], outputs[True]
+    support = Task(task.images[:2])
+    expected = inner.adapt(support, rand['inner'])
+    torch.testing.assert_close(unlabelled.inner_d, expected.d_losses)
+    torch.testing.assert_close(unlabelled.inner_g, expected.g_losses)
+    assert not torch.allclose(labelled.inner_d, unlabelled.inner_d)
+    # the outer D loss still has its class term: with the label it is
+    # larger than the hinge terms alone
+    nets = inner.nets(expected.params, expected.buffers)
+    no_label = inner.objective.d_loss(
+        nets,
+        real=task.images[2:],
+        shots=support.images,
+        label=None,
+        rand=rand['outer']['d'])
+    assert unlabelled.outer_d > no_label

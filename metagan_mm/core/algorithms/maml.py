@@ -34,18 +34,24 @@ class MAML(MetaAlgorithm):
         num_support: ``K``, support images per task (>= 1).
         first_order: Drop second-order terms.
         separate_disc_adaptation: DAWSON-style D for G's outer loss.
+        adapt_without_label: Adapt on the support set without the task's
+            label, as few-shot generation on an unseen class must (it has
+            no seen-class label); the outer losses keep it. Matters for
+            objectives with class terms (fusion).
     """
 
     def __init__(self,
                  num_support: int,
                  first_order: bool = False,
-                 separate_disc_adaptation: bool = False) -> None:
+                 separate_disc_adaptation: bool = False,
+                 adapt_without_label: bool = False) -> None:
         if not isinstance(num_support, int) or num_support < 1:
             raise ValueError(
                 f'num_support={num_support!r} must be an int >= 1.')
         self.num_support = num_support
         self.first_order = bool(first_order)
         self.separate_disc_adaptation = bool(separate_disc_adaptation)
+        self.adapt_without_label = bool(adapt_without_label)
 
     @property
     def second_order(self) -> bool:
@@ -92,6 +98,8 @@ class MAML(MetaAlgorithm):
         """Adapt on the support set, evaluate the outer losses on the query
         set."""
         support, query = task.split(self.num_support)
+        if self.adapt_without_label:
+            support, query = Task(support.images), Task(query.images)
         rates, cg = self.rates(), self.second_order
         res = inner.adapt(support, rand['inner'], rates=rates, create_graph=cg)
         data = dict(real=query.images, shots=support.images, label=task.label)

@@ -72,6 +72,8 @@ class MetaSGD(MAML):
             per tensor (False).
         min_lr: Floor of the rates (>= 0).
         separate_disc_adaptation: DAWSON-style D for G's outer loss.
+        adapt_without_label: Adapt without the task's label (see
+            :class:`MAML`).
     """
 
     def __init__(self,
@@ -80,12 +82,14 @@ class MetaSGD(MAML):
                  first_order: bool = False,
                  per_parameter: bool = True,
                  min_lr: float = 0.0,
-                 separate_disc_adaptation: bool = False) -> None:
+                 separate_disc_adaptation: bool = False,
+                 adapt_without_label: bool = False) -> None:
         if not (isinstance(min_lr, (int, float)) and math.isfinite(min_lr)
                 and min_lr >= 0):
             raise ValueError(
                 f'min_lr={min_lr!r} must be a finite number >= 0.')
-        super().__init__(num_support, first_order, separate_disc_adaptation)
+        super().__init__(num_support, first_order, separate_disc_adaptation,
+                         adapt_without_label)
         self.min_lr = float(min_lr)
         self.inner_rates = InnerRates({
             n: {
