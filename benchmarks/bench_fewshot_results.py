@@ -58,7 +58,7 @@ MODULE_SCHEDULE = {
         'maml': 'ln-dcgan-quarter_1xb4-200iters',
         'cond-reptile': 'cond-ln-dcgan-quarter_1xb4-600iters',
         'cond-maml': 'cond-ln-dcgan-quarter_1xb4-200iters',
-        'fusion': 'local-fusion-small_1xb8-3kiters',
+        'fusion': 'local-fusion-small_1xb8-600iters',
         'test-only': 'ln-dcgan-quarter_test-only'
     },
     'omniglot': {

@@ -95,7 +95,10 @@ class FewShotDemo:
         self.shape = model_image_shape(model)
         self.classes = classes
         self.out_root = out_root
-        self.train_steps = model.inner_loop.cfg.steps
+        #: The model's own adaptation steps: a fusion model's few-shot
+        #: default (0: fuse the shots as trained), a meta-learner's inner loop.
+        self.default_steps = getattr(model, 'fewshot_steps',
+                                     model.inner_loop.cfg.steps)
         self.model_lock = threading.Lock()
 
     def read_uploads(self, paths: Optional[Sequence[str]],
@@ -308,10 +311,10 @@ def build_page(demo: FewShotDemo, title: str) -> gr.Blocks:
                 steps = gr.Slider(
                     0,
                     MAX_STEPS,
-                    value=min(demo.train_steps, MAX_STEPS),
+                    value=min(demo.default_steps, MAX_STEPS),
                     step=1,
-                    label='Adaptation steps (0: the meta-model as is; '
-                    f'{demo.train_steps} in training)',
+                    label='Adaptation steps (0: the trained model as is; '
+                    f"the model's default: {demo.default_steps})",
                     elem_id='steps')
                 num = gr.Slider(
                     1,

@@ -17,7 +17,7 @@ from metagan_mm.apis.fewshot_generation import (generate_from_shots,
 from metagan_mm.registry import MODELS
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'fusion',
-                  'fusion_local-fusion-small_1xb8-3kiters_glyphs-32x32.py')
+                  'fusion_local-fusion-small_1xb8-600iters_glyphs-32x32.py')
 TINY_NETS = [
     'model.generator.base_channels=4', 'model.discriminator.base_channels=4'
 ]

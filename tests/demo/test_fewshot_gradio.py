@@ -180,3 +180,28 @@ def test_unseen_glyph_classes_without_a_test_set(fewshot_gradio):
     images = next(iter(classes.values()))
     assert images.shape == (5, 3, 16, 16) and images.dtype == torch.uint8
     assert torch.equal(images[:, 0], images[:, 2])  # gray glyphs as RGB
+
+
+def test_a_fusion_model_is_served_with_its_own_default_steps(
+        fewshot_gradio, tmp_path):
+    """The quick start's fusion model: 0 adaptation steps by default (its
+    ``fewshot_steps``), new images fused from the uploads."""
+    from mmengine.registry import init_default_scope
+
+    from metagan_mm.registry import MODELS
+    cfg = Config.fromfile(
+        osp.join(
+            osp.dirname(osp.dirname(CONFIG)), 'fusion',
+            'fusion_local-fusion-small_1xb8-600iters_glyphs-32x32.py'))
+    cfg.model.generator.base_channels = 4
+    cfg.model.discriminator.base_channels = 4
+    init_default_scope(cfg.default_scope)
+    model = MODELS.build(cfg.model).eval()
+    out = tmp_path / 'out'
+    out.mkdir()
+    demo = fewshot_gradio.FewShotDemo(model, {}, str(out))
+    assert demo.default_steps == 0
+    shots, images, _, status = run(
+        demo, write_shots(tmp_path / 'up', 3), steps=0, num=4)
+    assert len(shots) == 3 and len(images) == 4, status
+    assert 'from 3 shots with 0 adaptation steps' in status
