@@ -9,7 +9,7 @@ import time
 
 import pytest
 import torch
-from training_helpers import (CONFIG, REPO_ROOT, TINY, _free_port,
+from training_helpers import (CONFIG, REPO_ROOT, TINY, _free_port, _run,
                               assert_same_weights, train, weights)
 
 from metagan_mm.checkpoint import (AtomicLocalBackend, CheckpointSaveError,
@@ -314,13 +314,7 @@ def test_a_train_loop_built_but_not_run_lets_the_process_exit(tmp_path):
         '{"train_dataloader.num_workers": 2, '
         '"train_dataloader.persistent_workers": True}); '
         'assert r.train_loop.dataloader.num_workers == 2; print("built")')
-    proc = subprocess.run([sys.executable, '-c', script,
-                           str(tmp_path)],
-                          capture_output=True,
-                          text=True,
-                          cwd=REPO_ROOT,
-                          timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    proc = _run([sys.executable, '-c', script, str(tmp_path)], timeout=120)
     assert 'built' in proc.stdout
 
 
