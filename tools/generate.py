@@ -50,7 +50,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--steps',
         type=non_negative_int,
         default=None,
-        help='adaptation steps (default: as in training)')
+        help='adaptation steps (default: the model\'s own: a meta-GAN\'s '
+        'inner-loop steps, a fusion model\'s fewshot_steps)')
     parser.add_argument('--device', default='cpu')
     parser.add_argument(
         '--convert',
