@@ -85,6 +85,13 @@ FUSION_META = dict(
         'optim_wrapper.generator.optimizer.weight_decay': 0.0,
         'optim_wrapper.discriminator.optimizer.weight_decay': 0.0
     })
+FOMAML_FUSION = dict(
+    FUSION_META, **{
+        'model.algorithm.type': 'MAML',
+        'model.algorithm.num_support': 4,
+        'model.algorithm.first_order': True,
+        'train_dataloader.dataset.num_query': 4
+    })
 # name -> (config relative to configs/ with {d}: data set, {r}/{m}: the
 # Reptile/MAML module and schedule fields, {cr}/{cm}: their conditioned
 # ones, {f}: the fusion model's, {t}: the module and 'test-only' of the
@@ -117,26 +124,14 @@ TRAINED = {
     'reptile-fusion': ('fusion/fusion_{f}_{d}-32x32.py',
                        dict(FUSION_META, **{'model.algorithm.type':
                                             'Reptile'}), 'Reptile fusion'),
-    'fomaml-fusion': ('fusion/fusion_{f}_{d}-32x32.py',
-                      dict(
-                          FUSION_META, **{
-                              'model.algorithm.type': 'MAML',
-                              'model.algorithm.num_support': 4,
-                              'model.algorithm.first_order': True,
-                              'train_dataloader.dataset.num_query': 4
-                          }), 'MAML fusion, first order'),
+    'fomaml-fusion': ('fusion/fusion_{f}_{d}-32x32.py', FOMAML_FUSION,
+                      'MAML fusion, first order'),
     # the inner loop adapts as at test time: without the (seen) class label
     'fomaml-fusion-nolabel':
     ('fusion/fusion_{f}_{d}-32x32.py',
-     dict(
-         FUSION_META, **{
-             'model.algorithm.type': 'MAML',
-             'model.algorithm.num_support': 4,
-             'model.algorithm.first_order': True,
-             'model.algorithm.adapt_without_label': True,
-             'train_dataloader.dataset.num_query': 4
-         }), 'MAML fusion, first order, unlabelled inner '
-     'loop'),
+     dict(FOMAML_FUSION,
+          **{'model.algorithm.adapt_without_label':
+             True}), 'MAML fusion, first order, unlabelled inner loop'),
 }
 #: The fusion models trained from ``--init-from`` when it is given.
 META_FUSION = ('reptile-fusion', 'fomaml-fusion', 'fomaml-fusion-nolabel')
