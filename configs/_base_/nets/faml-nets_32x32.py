@@ -4,15 +4,9 @@
 # discriminator (BatchNorm replaced by LayerNorm, see
 # docs/conditioning.md). Spectral norm in D makes the tasks run one at a
 # time.
+_base_ = ['./grayscale_32x32.py']
 nets = dict(
-    data_preprocessor=dict(
-        type='DataPreprocessor', mean=[127.5], std=[127.5], data_keys=None),
-    generator=dict(
-        type='FAMLGenerator',
-        noise_size=128,
-        condition_size=128,
-        out_scale=32,
-        out_channels=1),
-    discriminator=dict(type='FAMLDiscriminator', in_scale=32, in_channels=1),
+    generator=dict(type='FAMLGenerator', noise_size=128, condition_size=128),
+    discriminator=dict(type='FAMLDiscriminator'),
     encoder=dict(
         type='FAMLEncoder', in_scale=32, in_channels=1, embed_size=128))

@@ -4,17 +4,7 @@
 # (adversarial and seen-class heads; base_channels=64). A leaf builds its
 # model as dict(_base_.nets, num_classes=N, ...) over the fusion algorithm's
 # model, N its training split's class count (the size of D's class head).
+_base_ = ['./grayscale_32x32.py']
 nets = dict(
-    data_preprocessor=dict(
-        type='DataPreprocessor', mean=[127.5], std=[127.5], data_keys=None),
-    generator=dict(
-        type='LocalFusionGenerator',
-        out_scale=32,
-        out_channels=1,
-        base_channels=32,
-        rate=0.5),
-    discriminator=dict(
-        type='ClassHeadResNetDiscriminator',
-        in_scale=32,
-        in_channels=1,
-        base_channels=64))
+    generator=dict(type='LocalFusionGenerator', base_channels=32, rate=0.5),
+    discriminator=dict(type='ClassHeadResNetDiscriminator', base_channels=64))
