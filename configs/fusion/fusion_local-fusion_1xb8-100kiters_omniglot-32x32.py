@@ -12,8 +12,5 @@ _base_ = [
 ]
 model = dict(_base_.nets, num_classes=121)
 train_cfg = dict(max_iters=100000)
-default_hooks = dict(checkpoint=dict(interval=1000))
-custom_hooks = [
-    dict(_base_.custom_hooks[0], interval=1000, num_classes=6, steps=0)
-]
+custom_hooks = [dict(_base_.custom_hooks[0], steps=0)]
 test_cfg = dict(steps=0)

@@ -12,5 +12,5 @@ model = dict(_base_.nets, num_classes=76)
 train_dataloader = dict(batch_size=4)
 train_cfg = dict(max_iters=600)
 default_hooks = dict(checkpoint=dict(interval=200))
-custom_hooks = [dict(_base_.custom_hooks[0], interval=200, steps=5)]
+custom_hooks = [dict(_base_.custom_hooks[0], steps=5)]
 test_cfg = dict(steps=5)
