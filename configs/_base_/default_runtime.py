@@ -1,6 +1,7 @@
 # Runtime, hooks, visualiser and loops shared by every metagan-mm config
-# (each configs/_base_/datasets/ file inherits it and adds its data set's
-# test metrics and visualisation hook).
+# (each configs/_base_/datasets/ file inherits it, takes its test_evaluator
+# from a metrics base in configs/_base_/feature_nets/ and sets the
+# visualisation hook's data set).
 default_scope = 'mmagic'
 custom_imports = dict(imports=['metagan_mm'], allow_failed_imports=False)
 
@@ -35,8 +36,8 @@ visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 train_cfg = dict(type='MetaIterBasedTrainLoop')
 # Few-shot test loop: for every unseen class, adapt a copy of the meta-model
 # to its K conditioning images, generate num_samples images, and measure them
-# against the class's real reference images (the data set base's
-# test_evaluator).
+# against the class's real reference images (the test_evaluator of the data
+# set base's metrics base).
 test_cfg = dict(type='FewShotTestLoop', num_samples=64, seed=0)
 
 randomness = dict(seed=0, deterministic=False)

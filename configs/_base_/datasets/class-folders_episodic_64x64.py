@@ -32,6 +32,4 @@ unseen_fewshot_dataset = dict(
     dataset=dict(class_folders, split_part='test'))
 
 test_dataloader = dict(dataset=unseen_fewshot_dataset)
-# a plain list builds mmengine's Evaluator (mmagic's 'Evaluator' has another API)
-test_evaluator = {{_base_.inception_metrics}}
 custom_hooks = [dict(_base_.custom_hooks[0], dataset=unseen_fewshot_dataset)]

@@ -21,10 +21,9 @@ unseen_fewshot_dataset = dict(
     dataset=dict(glyph_classes, split_part='test'))
 
 # Few-shot evaluation over the unseen classes: tools/test.py adapts to each
-# class's K images, generates and measures.
+# class's K images, generates and measures (glyphs_domain_32x32.py's
+# test_evaluator).
 test_dataloader = dict(dataset=unseen_fewshot_dataset)
-# a plain list builds mmengine's Evaluator (mmagic's 'Evaluator' has another API)
-test_evaluator = {{_base_.fewshot_metrics}}
 custom_hooks = [
     dict(_base_.custom_hooks[0], dataset=unseen_fewshot_dataset, interval=200)
 ]

@@ -29,7 +29,8 @@ test_dataloader = dict(
         k_shot=10,
         dataset=dict(lofgan_npy, split_part='test')))
 test_cfg = dict(num_samples=128, steps=0)
-# a plain list builds mmengine's Evaluator (mmagic's 'Evaluator' has another API)
+# replaces inception_offline.py's evaluator (a plain list builds mmengine's
+# Evaluator; mmagic's 'Evaluator' has another API)
 test_evaluator = [
     # pooled only: per-class FIDs of 2048-d features cost seconds each (552
     # VGGFace classes) and are strongly biased at ~30 references per class

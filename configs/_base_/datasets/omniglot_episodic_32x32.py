@@ -28,8 +28,6 @@ unseen_fewshot_dataset = dict(
 
 # Few-shot evaluation over the unseen alphabets (LoFGAN protocol).
 test_dataloader = dict(dataset=unseen_fewshot_dataset)
-# a plain list builds mmengine's Evaluator (mmagic's 'Evaluator' has another API)
-test_evaluator = {{_base_.fewshot_metrics}}
 custom_hooks = [
     dict(
         _base_.custom_hooks[0], dataset=unseen_fewshot_dataset, num_classes=6)

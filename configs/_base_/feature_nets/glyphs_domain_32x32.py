@@ -23,3 +23,6 @@ fewshot_metrics = [
     dict(type='FewShotMMagicMetric', metric=dict(type='SWD')),
     dict(type='FewShotMMagicMetric', metric=dict(type='MS_SSIM')),
 ]
+# The few-shot test's evaluator (a plain list builds mmengine's Evaluator;
+# mmagic's 'Evaluator' has another API).
+test_evaluator = fewshot_metrics

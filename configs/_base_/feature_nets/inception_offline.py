@@ -22,3 +22,6 @@ inception_metrics = [
         feature_net=inception_feature_net,
         prefix='fewshot_inception'),
 ]
+# The few-shot test's evaluator (a plain list builds mmengine's Evaluator;
+# mmagic's 'Evaluator' has another API).
+test_evaluator = inception_metrics
