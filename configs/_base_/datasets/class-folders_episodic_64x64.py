@@ -23,9 +23,7 @@ class_folders = dict(
     split=class_folders_split,
     pipeline=class_folders_pipeline)
 
-train_dataloader = dict(
-    batch_size=4,
-    dataset=dict(dataset=dict(class_folders, split_part='train')))
+train_dataloader = dict(batch_size=4, dataset=dict(dataset=class_folders))
 
 unseen_fewshot_dataset = dict(
     _base_.unseen_fewshot_dataset,

@@ -19,8 +19,7 @@ flowers = dict(
     split=flowers_split,
     pipeline=flowers_pipeline)
 
-train_dataloader = dict(
-    batch_size=4, dataset=dict(dataset=dict(flowers, split_part='train')))
+train_dataloader = dict(batch_size=4, dataset=dict(dataset=flowers))
 
 unseen_fewshot_dataset = dict(
     _base_.unseen_fewshot_dataset, dataset=dict(flowers, split_part='test'))

@@ -14,7 +14,7 @@ glyph_classes = dict(
 train_dataloader = dict(
     num_workers=0,
     persistent_workers=False,
-    dataset=dict(dataset=dict(glyph_classes, split_part='train')))
+    dataset=dict(dataset=glyph_classes))
 
 unseen_fewshot_dataset = dict(
     _base_.unseen_fewshot_dataset,

@@ -18,8 +18,7 @@ lofgan_npy = dict(
     data_root='{{$METAGAN_LOFGAN:data/lofgan}}',
     pipeline=[dict(type='PackInputs', keys='img', data_keys=[])])
 
-train_dataloader = dict(
-    dataset=dict(k_shot=3, dataset=dict(lofgan_npy, split_part='train')))
+train_dataloader = dict(dataset=dict(k_shot=3, dataset=lofgan_npy))
 train_cfg = dict(max_iters=100000)
 default_hooks = dict(checkpoint=dict(interval=5000))
 

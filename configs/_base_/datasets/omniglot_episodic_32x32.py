@@ -19,8 +19,7 @@ omniglot_classes = dict(
     split=omniglot_split,
     pipeline=omniglot_pipeline)
 
-train_dataloader = dict(
-    dataset=dict(dataset=dict(omniglot_classes, split_part='train')))
+train_dataloader = dict(dataset=dict(dataset=omniglot_classes))
 
 unseen_fewshot_dataset = dict(
     _base_.unseen_fewshot_dataset,
