@@ -74,11 +74,16 @@ def stack_tree(items: Sequence[Any]) -> Any:
 def finite(tree: Any) -> Tensor:
     """Per-task flags ``[T]``: every floating tensor of task ``t`` is finite.
 
+    One pass per tensor: a task's tensor is finite when its sum (in at least
+    fp32) is, as a NaN or infinity makes the sum NaN or infinite. A sum past
+    fp32's range (weights near 1e31 and beyond) also counts as not finite.
+
     Args:
         tree: A pytree of tensors that all have a leading task dim ``T``.
     """
     flags = [
-        torch.isfinite(v.detach()).reshape(v.shape[0], -1).all(1)
+        v.detach().reshape(v.shape[0], -1).sum(
+            1, dtype=torch.promote_types(v.dtype, torch.float32)).isfinite()
         for v in tree_leaves(tree)
         if isinstance(v, Tensor) and v.is_floating_point()
     ]

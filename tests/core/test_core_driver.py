@@ -181,3 +181,22 @@ def test_out_of_memory_in_first_order_stops_with_the_options(gen, monkeypatch):
             match=r'Reptile ran out of memory.*batch_size.*batching.chunk'):
         driver(toy_tasks(2, 4), rand)
     assert not driver.first_order
+
+
+def test_finite_flags_each_task_in_one_pass_without_half_overflow():
+    """A task is finite unless one of its values is NaN or infinite, also
+    when +inf and -inf would cancel; large float16 values are summed in
+    fp32, so they do not overflow into a false alarm."""
+    from metagan_mm.core.params import finite
+    weights = torch.ones(4, 3, 2)
+    weights[1, 0, 0] = float('nan')
+    weights[2, 0, 0], weights[2, 1, 1] = float('inf'), float('-inf')
+    half = torch.full((4, 10), 60000., dtype=torch.float16)  # sum 6e5
+    losses = torch.zeros(4)
+    losses[3] = float('inf')
+    assert finite({
+        'w': weights,
+        'h': half,
+        'loss': losses
+    }).tolist() == [True, False, False, False]
+    assert finite({'h': half}).tolist() == [True] * 4
