@@ -8,7 +8,9 @@ outer losses of MAML and test-time adaptation and generation alike. Each
 network's output is cast back to the dtype of its weights, so what the
 objective computes from the outputs (losses, the gradient penalty's
 interpolation and norm), the inner gradients, the inner optimiser's state,
-the noise and the meta-weights all stay in fp32.
+the noise and the meta-weights all stay in fp32. Within one inner loss each
+weight is cast once, however often its network runs
+(:meth:`Amp.weight_cache`).
 
 fp16 has a narrow range, so its gradients are computed from the loss times
 a dynamic loss scale (:class:`LossScaler`, like
@@ -93,6 +95,14 @@ class Amp:
         if device_type == 'cuda' and not torch.cuda.is_bf16_supported():
             return torch.float16
         return torch.bfloat16
+
+    def weight_cache(self, like: Tensor) -> torch.autocast:
+        """A scope in which each weight (a leaf that requires grad) is cast
+        to low precision once, however many network calls (:meth:`run`)
+        use it, as within one autocast region. Autocast's cast cache lives
+        until its outermost region ends; this region is that outer one,
+        with autocast itself off (only :meth:`run` turns it on)."""
+        return torch.autocast(like.device.type, enabled=False)
 
     def run(self, fn: Callable[[], T], like: Tensor) -> T:
         """``fn()`` under autocast on ``like``'s device, its low-precision

@@ -16,7 +16,9 @@ consume identical numbers and agree to float rounding.
 """
 import copy
 from collections import OrderedDict
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 import torch
@@ -235,19 +237,24 @@ class InnerLoop:
             self.modules
         amp, scale = self.cfg.amp, self.loss_scale(task.images.device)
 
+        cache = nullcontext if amp is None else partial(
+            amp.weight_cache, task.images)
+
         def d_loss(d: TensorDict, ge: Dict[str, TensorDict], x: Tensor,
                    label: Optional[Tensor], r: TensorDict) -> Tensor:
             nets = Nets(modules, {**ge, D: d}, buffers, backend, amp)
-            return scaled(
-                objective.d_loss(nets, real=x, shots=x, label=label, rand=r),
-                scale)
+            with cache():  # D runs on real, fake and GP images
+                return scaled(
+                    objective.d_loss(
+                        nets, real=x, shots=x, label=label, rand=r), scale)
 
         def g_loss(ge: Dict[str, TensorDict], d: TensorDict, x: Tensor,
                    label: Optional[Tensor], r: TensorDict) -> Tensor:
             nets = Nets(modules, {**ge, D: d}, buffers, backend, amp)
-            return scaled(
-                objective.g_loss(nets, real=x, shots=x, label=label, rand=r),
-                scale)
+            with cache():
+                return scaled(
+                    objective.g_loss(
+                        nets, real=x, shots=x, label=label, rand=r), scale)
 
         d_losses = []
         for r in range(self.cfg.d_steps_per_g_step):

@@ -1,5 +1,6 @@
 """Mixed precision of the inner loop (``inner_loop.amp``): what runs in low
 precision, how far bf16/fp16 meta-gradients are from fp32, fp16 overflow."""
+import contextlib
 import math
 
 import pytest
@@ -111,6 +112,63 @@ def test_networks_run_in_low_precision_the_rest_in_fp32(monkeypatch):
             assert state.params[name][k].dtype == torch.float32
             assert opt.m[k].dtype == opt.v[k].dtype == torch.float32
     assert all(p.dtype == torch.float32 for p in loop.generator.parameters())
+
+
+def test_each_weight_is_cast_once_per_loss(monkeypatch):
+    """D runs three times in a WGAN-GP D loss (real, fake, GP images) but
+    its weight is cast to bf16 once per loss, as in one autocast region;
+    once more in the G loss: two casts in one inner step. Without the
+    weight cache it is cast at every call (3 + 1)."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    loop = make_loop(hidden=6, optimizer='sgd', amp=dict(dtype='bfloat16'))
+    weight = loop.discriminator.net[0].weight
+
+    class CountCasts(TorchDispatchMode):
+        count = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            if (func is torch.ops.aten._to_copy.default
+                    and kwargs.get('dtype') == torch.bfloat16
+                    and args[0].shape == weight.shape):
+                CountCasts.count += 1
+            return func(*args, **kwargs)
+
+    def casts():
+        rand = loop.randomness(N, torch.Generator().manual_seed(0))
+        params = loop.meta_params()
+        CountCasts.count = 0
+        with CountCasts():
+            loop.step(
+                task=Task(toy_tasks(1, N)[0]),
+                state=TaskState(params, {n: {}
+                                         for n in params},
+                                {n: AdamState()
+                                 for n in params}),
+                rand={
+                    k: {
+                        n: v[0]
+                        for n, v in r.items()
+                    }
+                    for k, r in rand.items()
+                },
+                rates={
+                    n: {
+                        k: 0.01
+                        for k in p
+                    }
+                    for n, p in params.items()
+                },
+                create_graph=False,
+                mode=loop.mode)
+        return CountCasts.count
+
+    assert loop.cfg.loss == 'wgan-gp' and loop.cfg.d_steps_per_g_step == 1
+    assert casts() == 2
+    monkeypatch.setattr(Amp, 'weight_cache',
+                        lambda self, like: contextlib.nullcontext())
+    assert casts() == 4
 
 
 def _without_first(tree):
