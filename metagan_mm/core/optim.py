@@ -51,11 +51,12 @@ def _adam_update_foreach(params: Mapping[str, Tensor], grads: Mapping[str,
     if state.m:
         ms = [state.m[k] for k in keys]
         vs = [state.v[k] for k in keys]
-        if not all(id(t) in state.owned for t in ms + vs):
-            ms, vs = torch._foreach_mul(ms, 1.0), torch._foreach_mul(vs, 1.0)
-        torch._foreach_mul_(ms, b1)
-        torch._foreach_add_(ms, gs, alpha=1 - b1)
-        torch._foreach_mul_(vs, b2)
+        if all(id(t) in state.owned for t in ms + vs):
+            torch._foreach_lerp_(ms, gs, 1 - b1)
+            torch._foreach_mul_(vs, b2)
+        else:
+            ms, vs = torch._foreach_lerp(ms, gs, 1 - b1), \
+                torch._foreach_mul(vs, b2)
         torch._foreach_addcmul_(vs, gs, gs, value=1 - b2)
     else:
         ms = torch._foreach_mul(gs, 1 - b1)
