@@ -38,6 +38,27 @@ def tool():
     return load
 
 
+@pytest.fixture(scope='session')
+def uninterrupted(tmp_path_factory):
+    """``uninterrupted(max_iters, *options, config=None)``: the work dir of
+    an unbroken ``tools/train.py`` run (``training_helpers.train`` with
+    these settings), trained once per session and shared by the tests that
+    compare an interrupted and resumed run with it. Read it; never write
+    into it."""
+    runs = {}
+
+    def run(max_iters: int, *options: str, config=None):
+        from training_helpers import CONFIG, train
+        key = (config or CONFIG, max_iters, options)
+        if key not in runs:
+            work = tmp_path_factory.mktemp('uninterrupted')
+            train(work, *options, max_iters=max_iters, config=key[0])
+            runs[key] = work
+        return runs[key]
+
+    return run
+
+
 def pytest_collection_modifyitems(config, items):
     """Skip the tests marked ``gpu`` where there is no CUDA device."""
     gpu = [item for item in items if item.get_closest_marker('gpu')]

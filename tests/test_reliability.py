@@ -10,7 +10,7 @@ import time
 import pytest
 import torch
 from training_helpers import (CONFIG, REPO_ROOT, TINY, _free_port, _run,
-                              assert_same_weights, train, weights)
+                              assert_same_weights, stopped_at, train, weights)
 
 from metagan_mm.checkpoint import (AtomicLocalBackend, CheckpointSaveError,
                                    load_checkpoint_file)
@@ -24,10 +24,11 @@ def truncate(path, keep=0.5):
         f.write(data[:int(len(data) * keep)])
 
 
-def test_resume_skips_a_truncated_last_checkpoint(tmp_path):
-    train(tmp_path / 'full', max_iters=4)
+def test_resume_skips_a_truncated_last_checkpoint(tmp_path, uninterrupted):
+    full = uninterrupted(4)
     cut = tmp_path / 'cut'
-    train(cut, max_iters=4)  # iter_2.pth, iter_4.pth
+    for iteration in (2, 4):  # as the run left them
+        stopped_at(full, iteration, cut)
     assert (cut / 'last_checkpoint').read_text().endswith('iter_4.pth')
     truncate(cut / 'iter_4.pth')  # as a kill during the save leaves it
     proc = train(cut, max_iters=4, resume=True)
@@ -35,7 +36,7 @@ def test_resume_skips_a_truncated_last_checkpoint(tmp_path):
     assert f'cannot resume from {cut / "iter_4.pth"}' in log
     assert f'Resuming from {cut / "iter_2.pth"}' in log
     assert 'resumed epoch: 0, iter: 2' in log
-    _, full_w = weights(tmp_path / 'full' / 'iter_4.pth')
+    _, full_w = weights(full / 'iter_4.pth')
     _, cut_w = weights(cut / 'iter_4.pth')
     assert_same_weights(full_w, cut_w, atol=1e-6)
 
@@ -142,12 +143,9 @@ def _signal_mid_run(proc, signum):
     ],
     ids=['SIGTERM', 'SIGUSR1', 'SIGINT'])
 def test_preemption_signal_saves_and_resume_equals_uninterrupted(
-        tmp_path, signum):
+        tmp_path, uninterrupted, signum):
     max_iters = 8
-    train(
-        tmp_path / 'full',
-        'default_hooks.checkpoint.interval=100',
-        max_iters=max_iters)
+    full = uninterrupted(max_iters, 'default_hooks.checkpoint.interval=100')
     cut = tmp_path / 'cut'
     proc = _start(cut, max_iters)
     log = _signal_mid_run(proc, signum)
@@ -169,7 +167,7 @@ def test_preemption_signal_saves_and_resume_equals_uninterrupted(
         max_iters=max_iters,
         resume=True)
     assert f'resumed epoch: 0, iter: {step}' in proc.stdout + proc.stderr
-    _, full_w = weights(tmp_path / 'full' / f'iter_{max_iters}.pth')
+    _, full_w = weights(full / f'iter_{max_iters}.pth')
     _, cut_w = weights(cut / f'iter_{max_iters}.pth')
     assert_same_weights(full_w, cut_w, atol=1e-6)
 

@@ -13,8 +13,7 @@ pytestmark = pytest.mark.slow  # tools/train.py runs, 1 and 2 ranks
 @pytest.mark.parametrize(
     'config', [CONFIG, COND_CONFIG], ids=['reptile', 'conditioned-reptile'])
 def test_resume_continues_at_saved_iteration_with_same_weights(
-        tmp_path, config):
-    train(tmp_path / 'full', max_iters=4, config=config)
+        tmp_path, uninterrupted, config):
     train(tmp_path / 'cut', max_iters=2, config=config)
     saved, saved_w = weights(tmp_path / 'cut' / 'iter_2.pth')
     assert saved['meta']['iter'] == 2
@@ -26,7 +25,7 @@ def test_resume_continues_at_saved_iteration_with_same_weights(
     assert 'Resuming the task sampler at global task 8' in log
     # The run restarted from the saved weights: iteration 3 and 4 ran once
     # more from iter_2.pth and reach the uninterrupted run's weights.
-    full, full_w = weights(tmp_path / 'full' / 'iter_4.pth')
+    full, full_w = weights(uninterrupted(4, config=config) / 'iter_4.pth')
     cut, cut_w = weights(tmp_path / 'cut' / 'iter_4.pth')
     assert cut['meta']['iter'] == full['meta']['iter'] == 4
     assert_same_weights(full_w, cut_w, atol=1e-6)

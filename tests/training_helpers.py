@@ -2,6 +2,7 @@
 runner in this process; tiny data sets to train on."""
 import os
 import os.path as osp
+import shutil
 import socket
 import subprocess
 import sys
@@ -65,6 +66,18 @@ def train(work_dir,
         f'train_dataloader.batch_size={batch_size}', *options
     ]
     return _run(args)
+
+
+def stopped_at(run_dir, iteration, work_dir):
+    """Make ``work_dir`` what a run preempted after ``iteration`` leaves
+    behind: ``run_dir``'s checkpoint of that iteration and the
+    ``last_checkpoint`` file naming it, for ``--resume``. One unbroken
+    run then serves as both the run to resume and the reference."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    ckpt = work_dir / f'iter_{iteration}.pth'
+    shutil.copyfile(run_dir / f'iter_{iteration}.pth', ckpt)
+    (work_dir / 'last_checkpoint').write_text(str(ckpt))
+    return ckpt
 
 
 def weights(path):
