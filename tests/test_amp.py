@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmengine.logging import MessageHub
 from mmengine.registry import init_default_scope
 from PIL import Image
-from training_helpers import (CONFIG, assert_same_weights, train,
+from training_helpers import (CONFIG, assert_same_weights, stopped_at, train,
                               train_in_process, weights)
 
 from metagan_mm.apis import load_meta_model
@@ -137,8 +137,8 @@ def test_resume_under_amp_is_exact(tmp_path):
         'model.inner_loop.amp.dtype=float16',
         'model.inner_loop.amp.growth_interval=1', '--amp'
     ]
-    train(tmp_path / 'full', *amp, max_iters=4)
-    train(tmp_path / 'cut', *amp, max_iters=2)
+    train(tmp_path / 'full', *amp, max_iters=4)  # checkpoints at 2 and 4
+    stopped_at(tmp_path / 'full', 2, tmp_path / 'cut')
     train(tmp_path / 'cut', *amp, max_iters=4, resume=True)
     full, full_w = weights(tmp_path / 'full' / 'iter_4.pth')
     cut, cut_w = weights(tmp_path / 'cut' / 'iter_4.pth')

@@ -9,7 +9,8 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from training_helpers import (REPO_ROOT, _free_port, _run, assert_same_weights,
-                              assert_trained, train_in_process, weights)
+                              assert_trained, stopped_at, train_in_process,
+                              weights)
 
 import metagan_mm  # noqa: F401
 from metagan_mm.apis.fewshot_generation import (generate_from_shots,
@@ -51,9 +52,8 @@ def train(work_dir, *options, max_iters=4, batch_size=4, resume=False):
 
 @pytest.mark.slow
 def test_resume_is_exact(tmp_path):
-    train(tmp_path / 'full')
-    train(tmp_path / 'cut', max_iters=2)
-    _, saved = weights(tmp_path / 'cut' / 'iter_2.pth')
+    train(tmp_path / 'full')  # checkpoints at 2 and 4
+    _, saved = weights(stopped_at(tmp_path / 'full', 2, tmp_path / 'cut'))
     proc = train(tmp_path / 'cut', resume=True)
     assert 'resumed epoch: 0, iter: 2' in proc.stdout + proc.stderr
     _, full = weights(tmp_path / 'full' / 'iter_4.pth')
