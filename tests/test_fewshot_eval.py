@@ -1,4 +1,5 @@
 """Few-shot evaluation loop and tools/generate.py on a checkpoint made here."""
+import contextlib
 import os
 import os.path as osp
 import subprocess
@@ -95,22 +96,44 @@ def test_visualization_hook_writes_grids_to_every_backend(trained):
     assert any(f.startswith('events.out.tfevents') for f in os.listdir(vis))
 
 
+@contextlib.contextmanager
+def one_thread():
+    """Torch on one thread, as the tools run in these tests
+    (``OMP_NUM_THREADS=1``): the metrics depend on it at 1e-3."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope='module')
+def tested(trained):
+    """The checkpoint tested in this process by ``tools/test.py``'s runner
+    (8 generations per class, one thread): ``(runner, metrics)``."""
+    with pytest.MonkeyPatch.context() as patch, one_thread():
+        patch.setenv('METAGAN_FEATURE_NET', trained['fnet'])
+        runner = build_runner(
+            CONFIG,
+            work_dir=str(trained['work'] / 'test'),
+            cfg_options={'test_cfg.num_samples': 8},
+            checkpoint=trained['ckpt'])
+        return runner, runner.test()
+
+
 def test_eval_loop_repeats_and_never_changes_meta_weights(
-        trained, monkeypatch):
+        trained, tested, monkeypatch):
     monkeypatch.setenv('METAGAN_FEATURE_NET', trained['fnet'])
-    runner = build_runner(
-        CONFIG,
-        work_dir=str(trained['work'] / 'test'),
-        cfg_options={'test_cfg.num_samples': 8},
-        checkpoint=trained['ckpt'])
-    first = runner.test()
+    runner, first = tested
     model = runner.model.module if hasattr(runner.model,
                                            'module') else runner.model
     before = {k: v.clone() for k, v in model.state_dict().items()}
     saved = load_checkpoint_file(trained['ckpt'])['state_dict']
     for key, value in saved.items():  # the checkpoint was loaded ...
         assert torch.equal(before[key], value), key
-    second = runner.test()
+    with one_thread():
+        second = runner.test()
     for key, value in model.state_dict().items():  # ... and never changed
         assert torch.equal(value, before[key]), key
     assert first == second  # same checkpoint and seed: same numbers
@@ -271,7 +294,7 @@ def _metrics(log):
     }
 
 
-def test_two_rank_evaluation_equals_one_rank(trained, tmp_path):
+def test_two_rank_evaluation_equals_one_rank(trained, tested, tmp_path):
     import socket
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
@@ -283,12 +306,6 @@ def test_two_rank_evaluation_equals_one_rank(trained, tmp_path):
         'OMP_NUM_THREADS': '1'
     }
     options = ['--cfg-options', 'test_cfg.num_samples=8']
-    one = _run([
-        sys.executable, 'tools/test.py', CONFIG, trained['ckpt'], '--work-dir',
-        str(tmp_path / 'one'), *options
-    ],
-               env=env)
-    assert one.returncode == 0, one.stderr[-3000:]
     two = _run([
         'bash', 'tools/dist_test.sh', CONFIG, trained['ckpt'], '2',
         '--work-dir',
@@ -296,8 +313,7 @@ def test_two_rank_evaluation_equals_one_rank(trained, tmp_path):
     ],
                env=env)
     assert two.returncode == 0, two.stderr[-3000:]
-    m1, m2 = _metrics(one.stdout + one.stderr), _metrics(two.stdout +
-                                                         two.stderr)
+    m1, m2 = tested[1], _metrics(two.stdout + two.stderr)  # m1: one rank
     assert {'fewshot/fid', 'fewshot/fidelity', 'fewshot/kid'} <= set(m1)
     for key in ('fewshot/fid', 'fewshot/fid_class_mean', 'fewshot/fidelity',
                 'fewshot/diversity', 'fewshot/kid'):
