@@ -57,6 +57,35 @@ def test_amp_meta_gradients_agree_with_fp32(dtype, algorithm, mode, optimizer):
     assert 0 < err < REL_TOL[dtype], err  # > 0: autocast did run
 
 
+def _one_step(loop):
+    """One inner step of one toy task from the meta-weights (Adam state
+    for any optimiser): ``(state, d_losses, g_loss)``."""
+    rand = loop.randomness(N, torch.Generator().manual_seed(0))
+    params = loop.meta_params()
+    return loop.step(
+        task=Task(toy_tasks(1, N)[0]),
+        state=TaskState(params, {n: {}
+                                 for n in params},
+                        {n: AdamState()
+                         for n in params}),
+        rand={
+            k: {
+                n: v[0]
+                for n, v in r.items()
+            }
+            for k, r in rand.items()
+        },
+        rates={
+            n: {
+                k: 0.01
+                for k in p
+            }
+            for n, p in params.items()
+        },
+        create_graph=False,
+        mode=loop.mode)
+
+
 def test_networks_run_in_low_precision_the_rest_in_fp32(monkeypatch):
     loop = make_loop(hidden=6, optimizer='adam', amp=dict(dtype='bfloat16'))
     seen = {}
@@ -77,30 +106,7 @@ def test_networks_run_in_low_precision_the_rest_in_fp32(monkeypatch):
     assert {v.dtype
             for r in rand.values()
             for v in r.values()} == {torch.float32}  # the noise
-    params = loop.meta_params()
-    state = TaskState(params, {n: {}
-                               for n in params},
-                      {n: AdamState()
-                       for n in params})
-    state, d_losses, g_loss = loop.step(
-        task=Task(toy_tasks(1, N)[0]),
-        state=state,
-        rand={
-            k: {
-                n: v[0]
-                for n, v in r.items()
-            }
-            for k, r in rand.items()
-        },
-        rates={
-            n: {
-                k: 0.01
-                for k in p
-            }
-            for n, p in params.items()
-        },
-        create_graph=False,
-        mode=loop.mode)
+    state, d_losses, g_loss = _one_step(loop)
     assert seen == {
         'd_layer': torch.bfloat16,  # the network under autocast
         'fake': torch.float32,  # its outputs cast back
@@ -136,32 +142,9 @@ def test_each_weight_is_cast_once_per_loss(monkeypatch):
             return func(*args, **kwargs)
 
     def casts():
-        rand = loop.randomness(N, torch.Generator().manual_seed(0))
-        params = loop.meta_params()
         CountCasts.count = 0
         with CountCasts():
-            loop.step(
-                task=Task(toy_tasks(1, N)[0]),
-                state=TaskState(params, {n: {}
-                                         for n in params},
-                                {n: AdamState()
-                                 for n in params}),
-                rand={
-                    k: {
-                        n: v[0]
-                        for n, v in r.items()
-                    }
-                    for k, r in rand.items()
-                },
-                rates={
-                    n: {
-                        k: 0.01
-                        for k in p
-                    }
-                    for n, p in params.items()
-                },
-                create_graph=False,
-                mode=loop.mode)
+            _one_step(loop)
         return CountCasts.count
 
     assert loop.cfg.loss == 'wgan-gp' and loop.cfg.d_steps_per_g_step == 1
