@@ -395,7 +395,9 @@ def main(argv=None) -> int:
         '--seed',
         type=int,
         default=0,
-        help='randomness.seed of every training run (run-to-run scatter)')
+        help='seed of every training run: its initial weights '
+        '(randomness.seed), task stream (train_dataloader.dataset.seed) '
+        'and inner-loop noise (model.seed), for run-to-run scatter')
     parser.add_argument('--worker-eval', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker_eval:
@@ -434,7 +436,13 @@ def main(argv=None) -> int:
         opts = dict(common_options(args.iters), **extra)
         if args.init_from and name in META_FUSION:
             opts['load_from'] = osp.abspath(args.init_from)
-        opts['randomness.seed'] = args.seed
+        # the run's seed: initial weights, the task stream and the
+        # inner-loop noise (the last two have their own seeds)
+        opts.update({
+            'randomness.seed': args.seed,
+            'train_dataloader.dataset.seed': args.seed,
+            'model.seed': args.seed
+        })
         cmd = [
             py, 'tools/train.py',
             osp.join('configs', config_name(cfg, args.data)), '--work-dir',
