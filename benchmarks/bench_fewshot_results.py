@@ -192,6 +192,15 @@ def common_options(iters: int) -> Dict[str, object]:
     }
 
 
+def shown_path(path: str) -> str:
+    """``path`` as the results files show it: relative to the repository
+    inside it, else ``<file name>`` (no paths of this machine)."""
+    path = osp.abspath(path)
+    if osp.commonpath([path, REPO]) == REPO:
+        return osp.relpath(path, REPO)
+    return f'<{osp.basename(path)}>'
+
+
 def as_cli(options: Dict[str, object]) -> List[str]:
     """``k=v`` strings for ``--cfg-options``."""
     out = []
@@ -325,7 +334,8 @@ def table(results: Dict[str, dict], train_times: Dict[str, float],
         f'query images): the same nets and objective, {args.iters} '
         f'meta-iterations of {TASKS_PER_ITER} tasks, {STEPS} inner Adam '
         'steps (1e-4) per task, outer Adam 1e-4 without weight decay' +
-        (f', starting from {args.init_from}' if args.init_from else '') + '. '
+        (f', starting from {shown_path(args.init_from)}'
+         if args.init_from else '') + '. '
         f'Data: {args.data}, K=4, 32x32, {n_cls} unseen classes, '
         f'{args.num_samples} generations per class. CPU, '
         f'{args.jobs} processes x 1 torch thread; train min is wall time '
@@ -555,8 +565,8 @@ def main(argv=None) -> int:
                 'Made by `benchmarks/bench_fewshot_results.py '
                 f'--data {args.data} --iters {args.iters} --num-samples '
                 f'{args.num_samples}' +
-                (f' --init-from {args.init_from}' if args.init_from else '') +
-                ' --amp' * args.amp +
+                (f' --init-from {shown_path(args.init_from)}' if args.
+                 init_from else '') + ' --amp' * args.amp +
                 (f' --seed {args.seed}' if args.seed else '') + '`.\n\n' +
                 text)
     with open(summary, 'w') as f:
