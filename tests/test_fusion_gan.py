@@ -165,21 +165,45 @@ def test_labels_outside_the_class_head_are_named():
 
 
 @pytest.mark.slow
-def test_reptile_meta_learns_the_fusion_nets(tmp_path):
+@pytest.mark.parametrize(
+    'algorithm', [
+        None,
+        dict(type='MAML', num_support=2, first_order=False),
+        dict(type='MetaSGD', num_support=2, first_order=False)
+    ],
+    ids=['reptile', 'maml-second-order', 'meta-sgd-second-order'])
+def test_meta_learners_train_the_fusion_nets(tmp_path, algorithm):
+    """Reptile (the config's), second-order MAML and Meta-SGD (whose
+    build-time derivative check probes the fusion nets on shots) train
+    the fusion nets from a config."""
     config = osp.join(
         REPO_ROOT, 'configs', 'fusion',
         'reptile_local-fusion-small_1xb4-600iters_glyphs-32x32.py')
-    before, model, _ = train_in_process(
-        config, tmp_path, {
-            'model.generator.base_channels': 2,
-            'model.discriminator.base_channels': 2,
-            'model.inner_loop.steps': 1,
-            'train_cfg.max_iters': 1,
-            'train_dataloader.batch_size': 2,
-            'custom_hooks': [],
-            'default_hooks.checkpoint': None
+    options = {
+        'model.generator.base_channels': 2,
+        'model.discriminator.base_channels': 2,
+        'model.inner_loop.steps': 1,
+        'train_cfg.max_iters': 1,
+        'train_dataloader.batch_size': 2,
+        'custom_hooks': [],
+        'default_hooks.checkpoint': None
+    }
+    if algorithm is not None:
+        options.update({
+            'model.algorithm': algorithm,
+            'train_dataloader.dataset.k_shot': 2,
+            'train_dataloader.dataset.num_query': 2
         })
-    assert type(model.algorithm).__name__ == 'Reptile'
+    learns_rates = algorithm is not None and algorithm['type'] == 'MetaSGD'
+    if learns_rates:
+        options['optim_wrapper.inner_rates'] = dict(
+            optimizer=dict(type='Adam', lr=1e-5))
+    before, model, _ = train_in_process(config, tmp_path, options)
+    name = 'Reptile' if algorithm is None else algorithm['type']
+    assert type(model.algorithm).__name__ == name
+    assert model.algorithm.second_order == (algorithm is not None)
     assert_trained(before, model)
+    if learns_rates:
+        assert_trained(before, model, ('inner_rates.', ))
     shots = torch.rand(3, 1, 32, 32) * 2 - 1
     assert model.generate_adapted(shots, 2).shape == (2, 1, 32, 32)

@@ -1,7 +1,7 @@
 # Meta-learned fusion: Reptile on the local-fusion nets (glyphs, CPU size;
 # configs/_base_/algorithms/reptile-fusion.py). At test time the nets adapt
 # on the K shots of an unseen class (test_cfg.steps) without the class
-# terms. Not measured yet (docs/user_guides/fusion.md).
+# terms. Measured on Omniglot in docs/user_guides/fusion.md.
 _base_ = [
     '../_base_/algorithms/reptile-fusion.py',
     '../_base_/nets/local-fusion-small_32x32.py',

@@ -328,6 +328,13 @@ class FusionObjective:
     max_shots: int = 16
 
     @property
+    def gradient_penalty(self) -> Optional[str]:
+        """The option of D's gradient penalty (R1) when it is taken, for
+        the build-time derivative-order check: D is differentiated once
+        more."""
+        return 'model.objective.r1' if self.r1 and self.cls else None
+
+    @property
     def weights(self) -> FusionLosses:
         """The loss weights."""
         return FusionLosses(self.adv, self.cls, self.recon, self.r1)

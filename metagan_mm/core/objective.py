@@ -99,8 +99,9 @@ class GANObjective(Protocol):
     are the task's images the generator is conditioned on (embedded by E,
     or fused by a fusion generator); ``label`` is the task's class index
     (a ``[]`` long tensor) or None. An objective whose D loss has a
-    gradient penalty says so with a true ``gradient_penalty`` attribute
-    (the build-time derivative-order check counts one more order of D).
+    gradient penalty names the option of its weight in a
+    ``gradient_penalty`` attribute (the build-time derivative-order check
+    counts one more order of D and names the option in its fixes).
     """
 
     def sample(self, modules: Mapping[str, nn.Module], *, num: int,

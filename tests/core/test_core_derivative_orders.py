@@ -110,3 +110,39 @@ def test_probe_leaves_networks_and_global_random_state_untouched():
     assert derivative_problems(loop, False) == []
     assert_bitwise_equal(before, loop.generator, loop.discriminator)
     assert torch.equal(torch.get_rng_state(), state)
+
+
+def fusion_loop(r1: float) -> InnerLoop:
+    """Local-fusion nets (a generator of shots, no noise vector) whose D
+    has a BatchNorm after its first block."""
+    from metagan_mm.architectures import (ClassHeadResNetDiscriminator,
+                                          LocalFusionGenerator)
+    from metagan_mm.core.fusion import FusionObjective
+    torch.manual_seed(0)
+    disc = ClassHeadResNetDiscriminator(32, 1, 3, base_channels=2)
+    disc.body.insert(1, nn.BatchNorm2d(2))  # after the first conv (2 ch)
+    return InnerLoop(
+        LocalFusionGenerator(32, 1, base_channels=2),
+        disc,
+        InnerLoopConfig(steps=1, loss='hinge'),
+        objective=FusionObjective(r1=r1))
+
+
+def test_fusion_nets_are_probed_on_fusions_of_shots_and_r1_counts():
+    """The probe runs a fusion generator on shots and its noise (it has no
+    noise vector), and FusionObjective's R1 penalty counts as a gradient
+    penalty: second order then needs order 3 of D, which BatchNorm lacks;
+    without R1 order 2 is enough."""
+    loop = fusion_loop(r1=0.1)
+    assert loop.noise_size is None
+    msg, = derivative_problems(loop, second_order=True)
+    assert msg.startswith(
+        'Meta-training takes derivatives of order 3 of the discriminator '
+        'ClassHeadResNetDiscriminator (second-order meta-gradients, '
+        'model.first_order=False, with the gradient penalty of '
+        'FusionObjective, model.objective.r1 > 0)')
+    assert 'its layer body.1 (BatchNorm2d) supports only order 2' in msg
+    assert 'no gradient penalty: model.objective.r1=0 (order 2)' in msg
+    assert 'LocalFusionGenerator' not in msg
+    assert derivative_problems(loop, second_order=False) == []
+    assert derivative_problems(fusion_loop(r1=0.0), second_order=True) == []

@@ -33,14 +33,37 @@ class DerivativeOrderError(RuntimeError):
     needs (the message names the layer and the fixes)."""
 
 
-def has_gradient_penalty(inner: InnerLoop) -> bool:
-    """Whether the inner loop's D loss has the WGAN-GP gradient penalty
-    (objectives other than :class:`GANLosses` declare it with a true
-    ``gradient_penalty`` attribute)."""
+#: A gradient penalty as the error message names it: (what it is, how to
+#: leave it out).
+Penalty = Tuple[str, str]
+#: GANLosses' penalty.
+WGAN_GP_PENALTY: Penalty = (
+    "the WGAN-GP gradient penalty, model.inner_loop."
+    "loss='wgan-gp' and gp_weight > 0",
+    "a loss without gradient penalty: model.inner_loop."
+    "loss='hinge' or 'nonsaturating', or gp_weight=0")
+
+
+def gradient_penalty(inner: InnerLoop) -> Optional[Penalty]:
+    """The gradient penalty of the inner loop's D loss, if it has one.
+
+    Objectives other than :class:`GANLosses` declare theirs with a
+    ``gradient_penalty`` attribute: the config option that sets its weight
+    (e.g. ``'model.objective.r1'``), or a false value for none.
+
+    Returns:
+        ``(what it is, how to leave it out)`` for the error message, or
+        None.
+    """
     objective = inner.objective
     if isinstance(objective, GANLosses):
-        return objective.loss == 'wgan-gp' and objective.gp_weight != 0
-    return bool(getattr(objective, 'gradient_penalty', False))
+        used = objective.loss == 'wgan-gp' and objective.gp_weight != 0
+        return WGAN_GP_PENALTY if used else None
+    option = getattr(objective, 'gradient_penalty', None)
+    if not option:
+        return None
+    return (f'the gradient penalty of {type(objective).__name__}, {option} '
+            '> 0', f'no gradient penalty: {option}=0')
 
 
 def derivative_orders(second_order: bool,
@@ -160,9 +183,9 @@ def _culprit(module: nn.Module, x: Tuple[Tensor, ...],
 
 
 def _problem(name: str, module: nn.Module, x: Tuple[Tensor, ...], order: int,
-             second_order: bool, gradient_penalty: bool) -> Optional[str]:
+             second_order: bool, gp: Optional[Penalty]) -> Optional[str]:
     """Why ``module`` cannot be meta-trained, with the fixes; None if it
-    can."""
+    can (``gp``: :func:`gradient_penalty`)."""
     err = _module_failure(module, order, x)
     if err is None:
         return None
@@ -172,23 +195,20 @@ def _problem(name: str, module: nn.Module, x: Tuple[Tensor, ...], order: int,
     found = _culprit(module, x, order)
     where = (f'its layer {found[0]} ({type(found[1]).__name__})'
              if found else 'it')
-    penalty = gradient_penalty and name == D
-    why = ', with '.join(part for part, used in (
-        ('second-order meta-gradients, model.first_order=False', second_order),
-        ("the WGAN-GP gradient penalty, model.inner_loop.loss='wgan-gp' "
-         'and gp_weight > 0', penalty)) if used)
+    penalty = gp is not None and name == D
+    reasons = ['second-order meta-gradients, model.first_order=False'
+               ] if second_order else []
+    why = ', with '.join(reasons + [gp[0]] if penalty else reasons)
     first = (str(err).splitlines() or [''])[0].rstrip('.')
     fixes = []
     if second_order and order - 1 <= supported:
         fixes.append('first-order meta-gradients: model.first_order=True '
                      f'(order {order - 1})')
     if penalty and order - 1 <= supported:
-        fixes.append("a loss without gradient penalty: model.inner_loop."
-                     "loss='hinge' or 'nonsaturating', or gp_weight=0 "
-                     f'(order {order - 1})')
+        fixes.append(f'{gp[1]} (order {order - 1})')
     if second_order and penalty and order - 1 > supported >= order - 2:
-        fixes.append('both model.first_order=True and a loss without '
-                     f'gradient penalty (order {order - 2})')
+        fixes.append('both model.first_order=True and '
+                     f'{gp[1].split(":")[0]} (order {order - 2})')
     if found and isinstance(found[1], nn.modules.batchnorm._NormBase):
         fixes.append(
             f'a normalisation without torch\'s batch_norm in the '
@@ -213,6 +233,22 @@ def _condition(module: nn.Module, like: Tensor) -> Tuple[Tensor, ...]:
     return (like.new_zeros(like.shape[0], size), )
 
 
+def _generator_inputs(inner: InnerLoop, seeded: torch.Generator,
+                      like: Tensor) -> Tuple[Any, ...]:
+    """Two seeded inputs of G: noise vectors (and a zero condition), or,
+    for a generator of shots (no ``noise_size``; ``input_shape`` and
+    ``sample_noise(num, k_shot)``, as a local-fusion generator), two
+    fusions of two random shots each."""
+    gen = inner.generator
+    if inner.noise_size is not None:
+        z = torch.randn(2, inner.noise_size, generator=seeded)
+        z = z.to(like.device, like.dtype)
+        return (z, ) + _condition(gen, z)
+    shots = torch.rand(2, 2, *gen.input_shape, generator=seeded) * 2 - 1
+    noise = gen.sample_noise(2, 2, seeded, like.device)
+    return shots.to(like.device, like.dtype), noise
+
+
 def derivative_problems(inner: InnerLoop,
                         second_order: bool,
                         images: Optional[Tensor] = None) -> List[str]:
@@ -231,8 +267,8 @@ def derivative_problems(inner: InnerLoop,
         One message per network that fails, naming its failing layer, the
         order needed and the fixes; empty if both work.
     """
-    gp = has_gradient_penalty(inner)
-    orders = derivative_orders(second_order, gp)
+    gp = gradient_penalty(inner)
+    orders = derivative_orders(second_order, gp is not None)
     if max(orders.values()) < 2:
         return []
     gen, disc = inner.generator, inner.discriminator
@@ -240,15 +276,14 @@ def derivative_problems(inner: InnerLoop,
     devices = [ref.device.index or 0] if ref.device.type == 'cuda' else []
     problems = []
     with torch.random.fork_rng(devices=devices):
-        z = torch.randn(
-            2, inner.noise_size, generator=torch.Generator().manual_seed(0))
-        z = z.to(ref.device, ref.dtype)
-        g_in = (z, ) + _condition(gen, z)
+        g_in = _generator_inputs(inner, torch.Generator().manual_seed(0), ref)
         if images is None:
             with torch.no_grad():
                 images = functional_call(gen, dict(gen.named_parameters()),
                                          meta_buffers(gen, clone=True), g_in)
-        d_in = (images.detach(), ) + _condition(disc, z)
+            if isinstance(images, tuple):  # (images, extras), as fusion's
+                images = images[0]
+        d_in = (images.detach(), ) + _condition(disc, images.flatten(1))
         for name, module, x in ((G, gen, g_in), (D, disc, d_in)):
             if orders[name] >= 2:
                 problem = _problem(name, module, x, orders[name], second_order,
