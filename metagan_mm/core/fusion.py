@@ -20,6 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .faml_losses import mode_seeking_loss
+
 TensorDict = Dict[str, Tensor]
 
 
@@ -310,22 +312,39 @@ class FusionObjective:
     Every D or G update generates ``fusions`` fusions of the task's shots
     (``shots``; LoFGAN: one per task and update). D: :func:`d_loss` on
     ``real`` (labelled with the task's class) against them; G:
-    :func:`g_loss` with the local reconstruction loss. A task without a
+    :func:`g_loss` with the local reconstruction loss, plus, with
+    ``mode_seeking``, the mode-seeking term of MSGAN (Mao et al., 2019) as
+    F2GAN applies it to fusions: ``1 / (ratio + 1e-5)``, ``ratio`` the mean
+    L1 distance between consecutive fusions of the same shots over that of
+    their fusion coefficients (LoFGAN has no such term). A task without a
     label (an unseen class at few-shot adaptation) has no class terms.
 
     Attributes:
         adv, cls, recon, r1: :class:`FusionLosses` weights.
+        mode_seeking: Weight of the mode-seeking term (0: none; needs
+            ``fusions >= 2``).
         fusions: Fusions per update.
         max_shots: Most shots a task may have (the randomness is drawn
             before the number of shots is known).
+
+    Raises:
+        ValueError: if ``mode_seeking`` is set with fewer than 2 fusions.
     """
 
     adv: float = 1.0
     cls: float = 1.0
     recon: float = 0.5
     r1: float = 0.02
+    mode_seeking: float = 0.0
     fusions: int = 1
     max_shots: int = 16
+
+    def __post_init__(self) -> None:
+        if self.mode_seeking and self.fusions < 2:
+            raise ValueError(
+                f'FusionObjective: mode_seeking={self.mode_seeking} compares '
+                'two fusions of the same shots, but fusions='
+                f'{self.fusions}; set model.objective.fusions=2 (or more).')
 
     @property
     def gradient_penalty(self) -> Optional[str]:
@@ -378,5 +397,10 @@ class FusionObjective:
         recon = local_reconstruction_loss(tasks, fake, noise, matches,
                                           nets.modules['generator'].map_size)
         labels = None if label is None else label.expand(self.fusions)
-        return g_loss(lambda x: nets.call('discriminator', x), fake, labels,
+        loss = g_loss(lambda x: nets.call('discriminator', x), fake, labels,
                       recon, self.weights)[0]
+        if self.mode_seeking:
+            coefficients = noise.coefficients
+            loss = loss + self.mode_seeking * mode_seeking_loss(
+                fake[:-1], fake[1:], coefficients[:-1], coefficients[1:])
+        return loss

@@ -214,3 +214,37 @@ def test_maml_can_adapt_without_the_label_as_at_test_time():
         label=None,
         rand=rand['outer']['d'])
     assert unlabelled.outer_d > no_label
+
+
+def test_mode_seeking_term_is_msgan_over_fusion_coefficients():
+    """G's loss with ``mode_seeking=w`` is the loss without it plus
+    ``w / (mean |x1 - x2| / mean |a1 - a2| + 1e-5)`` over consecutive
+    fusions of the same shots (coefficients ``a``)."""
+    from dataclasses import replace
+
+    from metagan_mm.core.fusion import FusionObjective, fusion_noise
+    from metagan_mm.core.params import meta_buffers, meta_params
+    with pytest.raises(ValueError, match='set model.objective.fusions=2'):
+        FusionObjective(mode_seeking=1.0)
+    inner = fusion_loop('loop')
+    with_ms = FusionObjective(r1=0.1, mode_seeking=0.5, fusions=3)
+    modules = inner.modules
+    params = {k: meta_params(m) for k, m in modules.items()}
+    nets = inner.nets(params, {k: meta_buffers(m) for k, m in modules.items()})
+    shots = torch.rand(4, 1, 32, 32) * 2 - 1
+    rand = with_ms.sample(
+        modules,
+        num=1,
+        d_shape=(),
+        g_shape=(),
+        generator=torch.Generator().manual_seed(0))['g']
+    kw = dict(real=shots, shots=shots, label=torch.tensor(1), rand=rand)
+    total = with_ms.g_loss(nets, **kw)
+    plain = replace(with_ms, mode_seeking=0.0).g_loss(nets, **kw)
+    noise = fusion_noise(rand, 4)
+    fake, _ = modules['generator'](shots[None].expand(3, -1, -1, -1, -1),
+                                   noise)
+    ratio = ((fake[1:] - fake[:-1]).abs().mean() /
+             (noise.coefficients[1:] - noise.coefficients[:-1]).abs().mean())
+    torch.testing.assert_close(total, plain + 0.5 / (ratio + 1e-5))
+    assert 0.5 / (ratio + 1e-5) > 1e-3
