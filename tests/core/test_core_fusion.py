@@ -130,7 +130,7 @@ def test_losses_terms_and_unseen_class_weights():
     torch.testing.assert_close(terms['g_recon'], torch.tensor(1.0))
 
 
-def fusion_loop(mode, steps=1):
+def fusion_loop(mode, steps=1, **objective):
     from metagan_mm.architectures import (ClassHeadResNetDiscriminator,
                                           LocalFusionGenerator)
     from metagan_mm.core import InnerLoop, InnerLoopConfig
@@ -147,27 +147,34 @@ def fusion_loop(mode, steps=1):
         LocalFusionGenerator(32, 1, base_channels=2),
         ClassHeadResNetDiscriminator(32, 1, 5, base_channels=2),
         cfg,
-        objective=FusionObjective(r1=0.1))
+        objective=FusionObjective(**dict(dict(r1=0.1), **objective)))
+
+
+MODE_SEEKING = dict(mode_seeking=1.0, fusions=2)
 
 
 @pytest.mark.parametrize(
-    'algorithm', [
-        dict(type='Pooled'),
-        dict(type='Reptile'),
-        dict(type='MAML', num_support=2, first_order=True),
-        dict(type='MAML', num_support=2, first_order=False),
-        dict(type='MetaSGD', num_support=2, first_order=False)
-    ],
-    ids=['pooled', 'reptile', 'maml-fo', 'maml-so', 'meta-sgd'])
-def test_fusion_objective_vmapped_equals_looped(algorithm):
-    """Plain fusion (Pooled) and every meta-learner on the fusion nets:
-    a vmapped meta-batch gives the looped one's gradients."""
+    'algorithm, objective',
+    [(dict(type='Pooled'), {}), (dict(type='Pooled'), MODE_SEEKING),
+     (dict(type='Reptile'), {}),
+     (dict(type='MAML', num_support=2, first_order=True), {}),
+     (dict(type='MAML', num_support=2, first_order=False), {}),
+     (dict(type='MAML', num_support=2, first_order=False), MODE_SEEKING),
+     (dict(type='MetaSGD', num_support=2, first_order=False), {})],
+    ids=[
+        'pooled', 'pooled-mode-seeking', 'reptile', 'maml-fo', 'maml-so',
+        'maml-so-mode-seeking', 'meta-sgd'
+    ])
+def test_fusion_objective_vmapped_equals_looped(algorithm, objective):
+    """Plain fusion (Pooled) and every meta-learner on the fusion nets
+    (with LoFGAN's loss, or with the mode-seeking term): a vmapped
+    meta-batch gives the looped one's gradients."""
     from metagan_mm.core import (Task, build_algorithm, draw_randomness,
                                  meta_gradients)
     tasks = Task(torch.rand(3, 3, 1, 32, 32) * 2 - 1, torch.tensor([0, 4, 2]))
     results = []
     for mode in ('vmap', 'loop'):
-        inner = fusion_loop(mode)
+        inner = fusion_loop(mode, **objective)
         alg = build_algorithm(dict(algorithm), inner)
         rand = draw_randomness(alg, inner, 3, 3,
                                torch.Generator().manual_seed(1))
