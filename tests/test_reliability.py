@@ -2,6 +2,7 @@
 import errno
 import multiprocessing as mp
 import os
+import os.path as osp
 import signal
 import subprocess
 import sys
@@ -450,6 +451,44 @@ def test_checkpoint_of_another_width_names_shapes_and_config(
     assert 'CheckpointMismatchError' in err and 'other shapes' in err
     assert '(checkpoint vs model)' in err and QUICK_START in err
     assert 'Adam' not in err and 'exp_avg' not in err
+
+
+def test_meta_sgd_starts_from_a_checkpoint_without_inner_rates(tmp_path):
+    """``load_from`` a checkpoint of the same nets trained without Meta-SGD
+    (MAML, plain): the nets load, the inner rates start from the config.
+    Resuming from it is refused: a resumed run must hold every weight."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from metagan_mm.checkpoint import CheckpointMismatchError
+    from metagan_mm.registry import MODELS
+    from metagan_mm.utils.runner_setup import build_runner
+    config = osp.join(
+        REPO_ROOT, 'configs', 'meta-sgd',
+        'meta-sgd_ln-dcgan-quarter_1xb4-200iters_glyphs-32x32.py')
+    cfg = Config.fromfile(config)
+    init_default_scope('mmagic')
+    torch.manual_seed(1)
+    state = {
+        k: v
+        for k, v in MODELS.build(cfg.model).state_dict().items()
+        if not k.startswith('inner_rates.')
+    }
+    path = str(tmp_path / 'maml.pth')
+    torch.save({'meta': {'iter': 5}, 'state_dict': state}, path)
+    runner = build_runner(
+        config, work_dir=str(tmp_path / 'w'), cfg_options={'load_from': path})
+    runner.load_or_resume()
+    model = runner.model
+    for k, v in state.items():
+        assert torch.equal(model.state_dict()[k], v), k
+    rates = dict(model.inner_rates.named_parameters())
+    assert rates and all(
+        torch.allclose(r, torch.full_like(r, cfg.model.inner_loop.g_lr))
+        for k, r in rates.items() if k.startswith('g.'))
+    with pytest.raises(
+            CheckpointMismatchError, match='missing from it: inner_rates.d.'):
+        build_runner(config, work_dir=str(tmp_path / 'r'), resume=path)
 
 
 def test_resume_with_nothing_to_resume_says_so(tmp_path, monkeypatch):

@@ -2,7 +2,7 @@
 import glob
 import os.path as osp
 import re
-from typing import Any, Callable, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 from torch import Tensor, nn
 
@@ -81,14 +81,19 @@ def trained_with(checkpoint: Any) -> str:
             "meta['cfg'].")
 
 
-def check_model_weights(model: nn.Module, checkpoint: Any,
-                        path: str) -> Dict[str, Tensor]:
+def check_model_weights(model: nn.Module,
+                        checkpoint: Any,
+                        path: str,
+                        may_lack: Sequence[str] = ()) -> Dict[str, Tensor]:
     """The checkpoint's model weights, if they fit ``model`` exactly.
 
     Args:
         model (nn.Module): The model built from the config.
         checkpoint: What the checkpoint file holds.
         path (str): Its name, for the messages.
+        may_lack (sequence of str): Submodules of ``model`` whose weights
+            the checkpoint may lack altogether (they keep the values the
+            config gave them); any it has must fit.
 
     Returns:
         dict: Its ``state_dict`` (without a ``module.`` prefix).
@@ -103,7 +108,13 @@ def check_model_weights(model: nn.Module, checkpoint: Any,
     except CheckpointMismatchError as err:
         raise CheckpointMismatchError(f'{err}{trained_with(checkpoint)}') \
             from None
-    problems = _mismatches(model.state_dict(), state)
+    expected = model.state_dict()
+    for name in may_lack:
+        own = [k for k in expected if k.startswith(f'{name}.')]
+        if not any(k in state for k in own):
+            for k in own:
+                del expected[k]
+    problems = _mismatches(expected, state)
     if problems:
         raise CheckpointMismatchError(
             f'checkpoint {path} does not fit the model '

@@ -133,7 +133,10 @@ def build_runner(config: Union[str, Config],
     The model checkpoint (``resume``, ``load_from`` or ``checkpoint``) must
     hold every weight of the model with its shape and no other; else one
     error names the keys and the config the checkpoint was trained with
-    (:class:`~metagan_mm.checkpoint.CheckpointMismatchError`).
+    (:class:`~metagan_mm.checkpoint.CheckpointMismatchError`). One
+    exception: ``load_from`` without resuming may lack the weights of the
+    meta-learner's own modules (Meta-SGD's ``inner_rates``), which then
+    start from the config.
 
     Args:
         config (str | Config): Path of the config file, or the config
@@ -184,11 +187,16 @@ def build_runner(config: Union[str, Config],
     model = runner.model.module if is_model_wrapper(
         runner.model) else runner.model
     if cfg.get('load_from'):
+        # a new run may start a meta-learner's own modules (Meta-SGD's
+        # inner rates) from the config, e.g. from a MAML or plain checkpoint
+        algorithm = getattr(model, 'algorithm', None)
+        own = [] if cfg.get('resume') or algorithm is None else list(
+            algorithm.modules())
         check_model_weights(
             model,
             CheckpointLoader.load_checkpoint(
                 cfg.load_from, map_location='cpu', logger='silent'),
-            cfg.load_from)
+            cfg.load_from, own)
     if checkpoint is not None:
         load_model_weights(model, checkpoint, use_ema, log=runner.logger.info)
     return runner
