@@ -15,6 +15,13 @@
 # separate call, to fit one command's limit:
 #   run(command="bash benchmarks/device_check.sh amp", timeout_s=300)
 # Writes $OUT/bench_meta_iteration_amp_cuda.txt.
+# The fusion row (one training iteration of LoFGAN's own code against the
+# core's FusionGAN step on LoFGAN's nets, bench_vs_lofgan --no-runner) is a
+# third call; LoFGAN's code travels as an ignored copy:
+#   cp -r ../shared/peers/LoFGAN-pytorch work_dirs/peers/  (once, here)
+#   run(command="bash benchmarks/device_check.sh fusion",
+#       carry=["work_dirs/peers"], timeout_s=300)
+# Writes $OUT/bench_vs_lofgan_cuda.txt.
 set -uo pipefail  # a step that fails or times out does not stop the next
 cd "$(dirname "$0")/.."
 out="${OUT:-.}"
@@ -27,6 +34,13 @@ if [ "${1:-}" = amp ]; then
     timeout 150 python benchmarks/bench_meta_iteration.py --device cuda \
         --iters 3 --no-runner --figr-nets --amp bfloat16 float16 2>&1 \
         | tee -a "$out/bench_meta_iteration_amp_cuda.txt"
+    exit 0
+fi
+if [ "${1:-}" = fusion ]; then
+    METAGAN_LOFGAN_CODE="${METAGAN_LOFGAN_CODE:-work_dirs/peers/LoFGAN-pytorch}" \
+        timeout 240 python benchmarks/bench_vs_lofgan.py --device cuda \
+        --no-runner --tasks 8 --shots 3 --rounds 5 --profile 2>&1 \
+        | tee "$out/bench_vs_lofgan_cuda.txt"
     exit 0
 fi
 timeout 150 python benchmarks/bench_inner_loop.py --device cuda --iters 5 \
