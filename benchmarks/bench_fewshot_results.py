@@ -4,6 +4,7 @@
         [--iters N] [--num-samples M] [--jobs J] [--fnet-iters N]
         [--work-dir DIR] [--out-dir benchmarks/results] [--models ...]
         [--reuse] [--merge] [--init-from CKPT] [--amp] [--seed S]
+        [--cfg-options KEY=VALUE ...]
 
 Omniglot (``../shared/data/omniglot`` or ``$METAGAN_OMNIGLOT``): meta-train
 on Balinese, Greek, Japanese_(katakana) and Latin, evaluate on the unseen
@@ -132,9 +133,27 @@ TRAINED = {
      dict(FOMAML_FUSION,
           **{'model.algorithm.adapt_without_label':
              True}), 'MAML fusion, first order, unlabelled inner loop'),
+    'maml-fusion-nolabel':
+    ('fusion/fusion_{f}_{d}-32x32.py',
+     dict(
+         FOMAML_FUSION, **{
+             'model.algorithm.adapt_without_label': True,
+             'model.algorithm.first_order': False
+         }), 'MAML fusion, second order, unlabelled inner loop'),
+    # the inner rates start at the inner loop's 1e-4 (Adam)
+    'meta-sgd-fusion-nolabel':
+    ('fusion/fusion_{f}_{d}-32x32.py',
+     dict(
+         FOMAML_FUSION, **{
+             'model.algorithm.type': 'MetaSGD',
+             'model.algorithm.adapt_without_label': True,
+             'optim_wrapper.inner_rates.optimizer.type': 'Adam',
+             'optim_wrapper.inner_rates.optimizer.lr': 1e-5
+         }), 'Meta-SGD fusion, first order, unlabelled inner loop'),
 }
 #: The fusion models trained from ``--init-from`` when it is given.
-META_FUSION = ('reptile-fusion', 'fomaml-fusion', 'fomaml-fusion-nolabel')
+META_FUSION = ('reptile-fusion', 'fomaml-fusion', 'fomaml-fusion-nolabel',
+               'maml-fusion-nolabel', 'meta-sgd-fusion-nolabel')
 # name -> (config, checkpoint of which trained model (None: none), label,
 # adaptation steps)
 EVALUATED = {
@@ -190,6 +209,21 @@ def common_options(iters: int) -> Dict[str, object]:
         'default_hooks.logger.interval': max(1, min(50, iters // 4)),
         'custom_hooks': [],
     }
+
+
+def parse_options(parser: argparse.ArgumentParser,
+                  pairs: List[str]) -> Dict[str, object]:
+    """``--cfg-options`` ``KEY=VALUE`` strings as a dict, the values read
+    as ``tools/train.py`` reads them (mmengine's ``DictAction``)."""
+    from mmengine.config import DictAction
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition('=')
+        if not sep or not key:
+            parser.error(f'--cfg-options {pair!r}: write KEY=VALUE, e.g. '
+                         'model.objective.recon=0.1')
+        options[key] = DictAction._parse_iterable(value)
+    return options
 
 
 def shown_path(path: str) -> str:
@@ -330,12 +364,14 @@ def table(results: Dict[str, dict], train_times: Dict[str, float],
         'LocalFusionGenerator and ClassHeadResNetDiscriminator at '
         'base_channels=16; its 5/20-step rows adapt copies of G and D on the '
         'K shots with the inner loop (Adam 1e-4, no class term). '
-        'Meta-learned fusion (Reptile; first-order MAML on 4 support + 4 '
+        'Meta-learned fusion (Reptile; MAML, Meta-SGD on 4 support + 4 '
         f'query images): the same nets and objective, {args.iters} '
         f'meta-iterations of {TASKS_PER_ITER} tasks, {STEPS} inner Adam '
         'steps (1e-4) per task, outer Adam 1e-4 without weight decay' +
         (f', starting from {shown_path(args.init_from)}'
-         if args.init_from else '') + '. '
+         if args.init_from else '') + '. ' +
+        (f'Every model with --cfg-options {" ".join(args.cfg_options)}. '
+         if args.cfg_options else '') +
         f'Data: {args.data}, K=4, 32x32, {n_cls} unseen classes, '
         f'{args.num_samples} generations per class. CPU, '
         f'{args.jobs} processes x 1 torch thread; train min is wall time '
@@ -408,8 +444,16 @@ def main(argv=None) -> int:
         help='seed of every training run: its initial weights '
         '(randomness.seed), task stream (train_dataloader.dataset.seed) '
         'and inner-loop noise (model.seed), for run-to-run scatter')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        default=[],
+        metavar='KEY=VALUE',
+        help='more config overrides for every training and evaluation of '
+        'this run (after the table\'s own), e.g. model.objective.recon=0.1')
     parser.add_argument('--worker-eval', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    extra_options = parse_options(parser, args.cfg_options)
     if args.worker_eval:
         eval_worker(args.worker_eval)
         return 0
@@ -453,6 +497,7 @@ def main(argv=None) -> int:
             'train_dataloader.dataset.seed': args.seed,
             'model.seed': args.seed
         })
+        opts.update(extra_options)
         cmd = [
             py, 'tools/train.py',
             osp.join('configs', config_name(cfg, args.data)), '--work-dir',
@@ -507,6 +552,7 @@ def main(argv=None) -> int:
         cfg, ckpt_of, _, steps = EVALUATED[name]
         extra = dict(TRAINED.get(ckpt_of, (None, {}))[1]) if ckpt_of else {}
         opts = dict(common_options(args.iters), **extra)
+        opts.update(extra_options)
         opts['test_cfg.num_samples'] = args.num_samples
         if name != 'no-adaptation':
             opts['test_cfg.steps'] = steps
