@@ -283,7 +283,7 @@ def derivative_problems(inner: InnerLoop,
                                          meta_buffers(gen, clone=True), g_in)
             if isinstance(images, tuple):  # (images, extras), as fusion's
                 images = images[0]
-        d_in = (images.detach(), ) + _condition(disc, images.flatten(1))
+        d_in = (images.detach(), ) + _condition(disc, images)
         for name, module, x in ((G, gen, g_in), (D, disc, d_in)):
             if orders[name] >= 2:
                 problem = _problem(name, module, x, orders[name], second_order,
