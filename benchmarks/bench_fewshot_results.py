@@ -45,6 +45,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional
 
+from mmengine.config import DictAction
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
@@ -93,6 +95,9 @@ FOMAML_FUSION = dict(
         'model.algorithm.first_order': True,
         'train_dataloader.dataset.num_query': 4
     })
+# the inner loop adapts as at test time: without the (seen) class label
+FOMAML_FUSION_NOLABEL = dict(FOMAML_FUSION,
+                             **{'model.algorithm.adapt_without_label': True})
 # name -> (config relative to configs/ with {d}: data set, {r}/{m}: the
 # Reptile/MAML module and schedule fields, {cr}/{cm}: their conditioned
 # ones, {f}: the fusion model's, {t}: the module and 'test-only' of the
@@ -127,26 +132,20 @@ TRAINED = {
                                             'Reptile'}), 'Reptile fusion'),
     'fomaml-fusion': ('fusion/fusion_{f}_{d}-32x32.py', FOMAML_FUSION,
                       'MAML fusion, first order'),
-    # the inner loop adapts as at test time: without the (seen) class label
     'fomaml-fusion-nolabel':
-    ('fusion/fusion_{f}_{d}-32x32.py',
-     dict(FOMAML_FUSION,
-          **{'model.algorithm.adapt_without_label':
-             True}), 'MAML fusion, first order, unlabelled inner loop'),
+    ('fusion/fusion_{f}_{d}-32x32.py', FOMAML_FUSION_NOLABEL,
+     'MAML fusion, first order, unlabelled inner loop'),
     'maml-fusion-nolabel':
     ('fusion/fusion_{f}_{d}-32x32.py',
-     dict(
-         FOMAML_FUSION, **{
-             'model.algorithm.adapt_without_label': True,
-             'model.algorithm.first_order': False
-         }), 'MAML fusion, second order, unlabelled inner loop'),
+     dict(FOMAML_FUSION_NOLABEL,
+          **{'model.algorithm.first_order':
+             False}), 'MAML fusion, second order, unlabelled inner loop'),
     # the inner rates start at the inner loop's 1e-4 (Adam)
     'meta-sgd-fusion-nolabel':
     ('fusion/fusion_{f}_{d}-32x32.py',
      dict(
-         FOMAML_FUSION, **{
+         FOMAML_FUSION_NOLABEL, **{
              'model.algorithm.type': 'MetaSGD',
-             'model.algorithm.adapt_without_label': True,
              'optim_wrapper.inner_rates.optimizer.type': 'Adam',
              'optim_wrapper.inner_rates.optimizer.lr': 1e-5
          }), 'Meta-SGD fusion, first order, unlabelled inner loop'),
@@ -209,21 +208,6 @@ def common_options(iters: int) -> Dict[str, object]:
         'default_hooks.logger.interval': max(1, min(50, iters // 4)),
         'custom_hooks': [],
     }
-
-
-def parse_options(parser: argparse.ArgumentParser,
-                  pairs: List[str]) -> Dict[str, object]:
-    """``--cfg-options`` ``KEY=VALUE`` strings as a dict, the values read
-    as ``tools/train.py`` reads them (mmengine's ``DictAction``)."""
-    from mmengine.config import DictAction
-    options = {}
-    for pair in pairs:
-        key, sep, value = pair.partition('=')
-        if not sep or not key:
-            parser.error(f'--cfg-options {pair!r}: write KEY=VALUE, e.g. '
-                         'model.objective.recon=0.1')
-        options[key] = DictAction._parse_iterable(value)
-    return options
 
 
 def shown_path(path: str) -> str:
@@ -370,8 +354,8 @@ def table(results: Dict[str, dict], train_times: Dict[str, float],
         'steps (1e-4) per task, outer Adam 1e-4 without weight decay' +
         (f', starting from {shown_path(args.init_from)}'
          if args.init_from else '') + '. ' +
-        (f'Every model with --cfg-options {" ".join(args.cfg_options)}. '
-         if args.cfg_options else '') +
+        (f'Every model with --cfg-options {" ".join(as_cli(args.cfg_options))}'
+         '. ' if args.cfg_options else '') +
         f'Data: {args.data}, K=4, 32x32, {n_cls} unseen classes, '
         f'{args.num_samples} generations per class. CPU, '
         f'{args.jobs} processes x 1 torch thread; train min is wall time '
@@ -447,13 +431,13 @@ def main(argv=None) -> int:
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        default=[],
+        action=DictAction,
+        default={},
         metavar='KEY=VALUE',
         help='more config overrides for every training and evaluation of '
         'this run (after the table\'s own), e.g. model.objective.recon=0.1')
     parser.add_argument('--worker-eval', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    extra_options = parse_options(parser, args.cfg_options)
     if args.worker_eval:
         eval_worker(args.worker_eval)
         return 0
@@ -497,7 +481,7 @@ def main(argv=None) -> int:
             'train_dataloader.dataset.seed': args.seed,
             'model.seed': args.seed
         })
-        opts.update(extra_options)
+        opts.update(args.cfg_options)
         cmd = [
             py, 'tools/train.py',
             osp.join('configs', config_name(cfg, args.data)), '--work-dir',
@@ -552,7 +536,7 @@ def main(argv=None) -> int:
         cfg, ckpt_of, _, steps = EVALUATED[name]
         extra = dict(TRAINED.get(ckpt_of, (None, {}))[1]) if ckpt_of else {}
         opts = dict(common_options(args.iters), **extra)
-        opts.update(extra_options)
+        opts.update(args.cfg_options)
         opts['test_cfg.num_samples'] = args.num_samples
         if name != 'no-adaptation':
             opts['test_cfg.steps'] = steps

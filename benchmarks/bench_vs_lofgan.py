@@ -83,8 +83,12 @@ def core_variant(size: int, d_channels: int, device: torch.device):
     meta-gradients of the tasks with ``FusionObjective`` (LoFGAN's
     weights), then one Adam step (1e-4, weight decay 1e-4) of D and G.
 
+    The settings are those of ``configs/_base_/algorithms/fusion.py``,
+    written out: a machine without mmengine cannot read the config.
+
     Returns:
-        A function of ``(images [T, K, 3, S, S] in [-1, 1], labels [T])``.
+        ``(step, nets)``: ``step(images [T, K, 3, S, S] in [-1, 1],
+        labels [T])`` and the networks by name.
     """
     from metagan_mm.architectures import (ClassHeadResNetDiscriminator,
                                           LocalFusionGenerator)
